@@ -1,0 +1,3 @@
+from polytail.cli.main import run
+
+run()

@@ -1,0 +1,2 @@
+"""The `polytail` command line (Typer). Command bodies import their work lazily, so
+`polytail --help` starts fast."""

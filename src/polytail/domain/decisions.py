@@ -1,0 +1,124 @@
+"""Decisions: the answer to "did it copy, how much, and why (not)?".
+
+Every leader fill gets exactly one `Decision` per follower account, copy or skip, with the
+reason codes that produced it. Skips are first-class records, not log lines: "why didn't
+it copy?" is the most common question a copy trader asks, and it must always have an
+answer in the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from polytail.domain.fills import Side
+from polytail.domain.ids import AccountId, Address, FillId, TokenId
+from polytail.domain.money import Price, Shares, Usdc
+from polytail.domain.orders import OrderType
+
+
+class Action(StrEnum):
+    COPY = "copy"
+    SKIP = "skip"
+
+
+class ReasonCode(StrEnum):
+    """Why a decision came out as it did. Stable strings: stored, counted, and shown."""
+
+    # inputs
+    MARKET_UNKNOWN = "market_unknown"
+    MARKET_CLOSED = "market_closed"
+    MARKET_RESOLVED = "market_resolved"
+    BOOK_UNAVAILABLE = "book_unavailable"
+    LEADER_NOT_WATCHED = "leader_not_watched"
+    LEADER_PAUSED = "leader_paused"
+    # filters
+    FILTER_MIN_LEADER_NOTIONAL = "filter_min_leader_notional"
+    FILTER_PRICE_BAND = "filter_price_band"
+    FILTER_SPREAD = "filter_spread"
+    FILTER_BOOK_DEPTH = "filter_book_depth"
+    FILTER_CATEGORY = "filter_category"
+    FILTER_TAG = "filter_tag"
+    FILTER_SLUG_KEYWORD = "filter_slug_keyword"
+    FILTER_TIME_TO_RESOLUTION = "filter_time_to_resolution"
+    FILTER_MIN_TIME_LEFT = "filter_min_time_left"
+    FILTER_MARKET_VERSION = "filter_market_version"
+    FILTER_NEG_RISK = "filter_neg_risk"
+    FILTER_FILL_TOO_OLD = "filter_fill_too_old"
+    FILTER_ROLE = "filter_role"
+    FILTER_SIDE = "filter_side"
+    # sizing and pricing
+    SIZE_ZERO = "size_zero"
+    SIZE_BELOW_MINIMUM = "size_below_minimum"
+    SIZE_ACCUMULATING = "size_accumulating"
+    SIZE_ACCUMULATED = "size_accumulated"
+    PRICE_SLIPPAGE = "price_slippage"
+    PRICE_OFF_TICK = "price_off_tick"
+    # exits
+    EXIT_NOTHING_HELD = "exit_nothing_held"
+    EXIT_MIRROR = "exit_mirror"
+    EXIT_TAKE_PROFIT = "exit_take_profit"
+    EXIT_STOP_LOSS = "exit_stop_loss"
+    EXIT_TRAILING_STOP = "exit_trailing_stop"
+    EXIT_BEFORE_RESOLUTION = "exit_before_resolution"
+    # risk (reductions and breaches)
+    RISK_MAX_ORDER = "risk_max_order"
+    RISK_MARKET_EXPOSURE = "risk_market_exposure"
+    RISK_OUTCOME_EXPOSURE = "risk_outcome_exposure"
+    RISK_LEADER_BUDGET = "risk_leader_budget"
+    RISK_TOTAL_EXPOSURE = "risk_total_exposure"
+    RISK_CASH_RESERVE = "risk_cash_reserve"
+    RISK_OPEN_ORDERS = "risk_open_orders"
+    RISK_DAILY_LOSS = "risk_daily_loss"
+    RISK_LEADER_DAILY_LOSS = "risk_leader_daily_loss"
+    RISK_DRAWDOWN = "risk_drawdown"
+    RISK_LEADER_DRAWDOWN = "risk_leader_drawdown"
+    RISK_COOLDOWN = "risk_cooldown"
+    KILL_SWITCH = "kill_switch"
+    # outcome
+    COPIED = "copied"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """One account's decision about one leader fill (or one exit trigger).
+
+    `reasons` lists every code that shaped the result in the order the checks ran: a
+    skip's first code is the breach that stopped it; a copy may carry reductions
+    (e.g. `risk_max_order`) that shrank it. `inputs` records the facts the decision was
+    computed from, as strings, so it can be explained and replayed later.
+    """
+
+    account: AccountId
+    intent_key: str
+    action: Action
+    reasons: tuple[ReasonCode, ...]
+    decided_at_ms: int
+    fill_id: FillId | None = None
+    leader: Address | None = None
+    token_id: TokenId | None = None
+    side: Side | None = None
+    size: Shares = Shares(0)
+    limit_price: Price | None = None
+    notional: Usdc = Usdc(0)
+    order_type: OrderType | None = None
+    detail: str = ""
+    inputs: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.reasons:
+            raise ValueError("a decision needs at least one reason code")
+        if self.action is Action.COPY:
+            if self.size.units <= 0 or self.limit_price is None or self.side is None:
+                raise ValueError("a copy needs a side, a positive size and a limit price")
+        elif self.size.units != 0:
+            raise ValueError("a skip carries no size")
+
+    @property
+    def is_copy(self) -> bool:
+        return self.action is Action.COPY
+
+    @property
+    def primary_reason(self) -> ReasonCode:
+        return self.reasons[0]

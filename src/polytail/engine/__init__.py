@@ -1,0 +1,1 @@
+"""The engine: wires feeds -> policy -> execution -> portfolio -> store, and supervises them."""

@@ -1,0 +1,1 @@
+"""Turning decisions into orders: the order manager and the brokers (live and paper)."""

@@ -1,0 +1,1 @@
+"""Leader-fill detection: stream, poll, chain and replay feeds, merged exactly once."""

@@ -1,0 +1,1 @@
+"""Notifications: Telegram and webhooks, over the service layer."""

@@ -1,0 +1,1 @@
+"""The copy policy: filters, sizing, pricing, exits and risk -> Decision. Pure code."""

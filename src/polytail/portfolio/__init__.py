@@ -1,0 +1,1 @@
+"""The ledger: positions with per-leader attribution, cash, fees, PnL, resolution, redemption."""

@@ -1,0 +1,1 @@
+"""HTTP: health, readiness, Prometheus metrics and the dashboard, over the service layer."""
