@@ -29,7 +29,8 @@ def test_version_decides_the_outcome_ids_even_when_both_lists_exist() -> None:
 @pytest.mark.parametrize(
     ("version", "clob", "positions", "message"),
     [
-        (None, ["1"], None, "no 'version'"),
+        (None, ["1"], ["2"], "cannot tell v1 from v2"),
+        (None, None, None, "no outcome ids"),
         ("v3", ["1"], None, "unknown market version"),
         ("v2", ["1", "2"], None, "no positionIds"),
         ("v1", None, ["1"], "no clobTokenIds"),
@@ -43,9 +44,11 @@ def test_missing_or_unknown_versions_are_errors(
 
 
 def test_real_gamma_market_outcome_ids(load_json: Any) -> None:
-    # Real Gamma payloads predate the `version` field; they are CTF (v1) markets.
+    # Recorded Gamma payloads predate the `version` field and carry only clobTokenIds:
+    # they are CTF (v1) markets.
     raw = load_json("polymarket-cli/market_detail.json")
-    ids = outcome_ids_for_version("v1", json.loads(raw["clobTokenIds"]), None)
+    assert "version" not in raw and "positionIds" not in raw
+    ids = outcome_ids_for_version(raw.get("version"), json.loads(raw["clobTokenIds"]), None)
     assert ids[1] == "22943400237250229318795315882775337816951160275867284205243766113690886285726"
 
 

@@ -35,6 +35,35 @@ class MarketError(ValueError):
     """Market metadata is missing or contradictory; the message names the field."""
 
 
+def infer_version(
+    version: str | None,
+    clob_token_ids: Sequence[str] | None,
+    position_ids: Sequence[str] | None,
+) -> MarketVersion:
+    """The market's protocol version, from Gamma `version` or, for legacy payloads, its ids.
+
+    Gamma has marked every market with `version` since about September 2026. Payloads from
+    before that (all recorded history) carry only `clobTokenIds`: Protocol V2 did not
+    exist yet, so such a market is v1. A payload with `positionIds` but no version is
+    ambiguous and is rejected rather than guessed, because a wrong id signs an order
+    nobody can fill.
+    """
+    if version is not None and version != "":
+        try:
+            return MarketVersion(version.lower())
+        except ValueError as error:
+            raise MarketError(
+                f"unknown market version {version!r}; expected 'v1' or 'v2'"
+            ) from error
+    if clob_token_ids and not position_ids:
+        return MarketVersion.V1
+    raise MarketError(
+        "market has no 'version' and carries positionIds; cannot tell v1 from v2"
+        if position_ids
+        else "market has no 'version' and no outcome ids"
+    )
+
+
 def outcome_ids_for_version(
     version: str | None,
     clob_token_ids: Sequence[str] | None,
@@ -43,15 +72,10 @@ def outcome_ids_for_version(
     """Pick the outcome ids by the market's version, even when both lists are present.
 
     Field presence is not reliable (the venue fills both on some markets), so the version
-    decides: v1 uses `clobTokenIds`, v2 uses `positionIds`. A missing or unknown version
-    is an error rather than a guess, because a wrong id signs an order nobody can fill.
+    decides: v1 uses `clobTokenIds`, v2 uses `positionIds` (see `infer_version` for
+    payloads without a version).
     """
-    if version is None:
-        raise MarketError("market has no 'version'; expected 'v1' or 'v2'")
-    try:
-        parsed = MarketVersion(version.lower())
-    except ValueError as error:
-        raise MarketError(f"unknown market version {version!r}; expected 'v1' or 'v2'") from error
+    parsed = infer_version(version, clob_token_ids, position_ids)
     chosen, name = (
         (clob_token_ids, "clobTokenIds")
         if parsed is MarketVersion.V1
