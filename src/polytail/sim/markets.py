@@ -162,7 +162,9 @@ def gamma_market(
         "version": market.version,
     }
     if market.version == "v2":
+        # Position ids are the tradable outcome ids; clients must pick by `version`.
         live["positionIds"] = _json_list(market.token_ids)
+        live["clobTokenIds"] = "[]"
     else:
         live["clobTokenIds"] = _json_list(market.token_ids)
     if market.closed:

@@ -94,7 +94,7 @@ def rpc_routes(exchange: Exchange) -> list[Route]:
             return reply([call(item) for item in body])
         return reply(call(body))
 
-    return [Route("/", rpc, methods=["POST"])]
+    return [Route("/rpc", rpc, methods=["POST"]), Route("/rpc/", rpc, methods=["POST"])]
 
 
 def relayer_routes(exchange: Exchange) -> list[Route]:
@@ -113,4 +113,4 @@ def geoblock_routes(_: Exchange) -> list[Route]:
         host = request.client.host if request.client else "127.0.0.1"
         return reply({"blocked": False, "ip": host, "country": "ZZ", "region": ""})
 
-    return [Route("/", geoblock)]
+    return [Route("/geoblock", geoblock), Route("/geoblock/", geoblock)]

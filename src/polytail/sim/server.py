@@ -169,7 +169,8 @@ def start_sim(
     token = admin_token or secrets.token_urlsafe(24)
     chosen = port or free_port(host)
     config = uvicorn.Config(create_app(exchange, token), host=host, port=chosen,
-                            log_level="warning", lifespan="on", ws="websockets-sansio")
+                            log_level="warning", lifespan="on", ws="websockets-sansio",
+                            timeout_graceful_shutdown=1)
     server = _Server(config)
     thread = threading.Thread(target=lambda: asyncio.run(server.serve()), name="polytail-sim",
                               daemon=True)
