@@ -68,8 +68,9 @@ def get(sim: RunningSim, service: str, path: str, **params: Any) -> Any:
     return response.json()
 
 
-def test_data_api_v1_rows_match_the_recorded_rows(sim: RunningSim, traded: dict[str, Any],
-                                                  load_json: Callable[[str], Any]) -> None:
+def test_data_api_v1_rows_match_the_recorded_rows(
+    sim: RunningSim, traded: dict[str, Any], load_json: Callable[[str], Any]
+) -> None:
     activity = get(sim, "data", "/activity", user=LEADER, type="TRADE")
     for real in load_json("pscanner/activity.json"):
         same_shape(activity[0], real, "activity")
@@ -88,11 +89,19 @@ def test_data_api_v1_rows_match_the_recorded_rows(sim: RunningSim, traded: dict[
 def test_gamma_objects_match_the_recorded_markets_and_events(
     sim: RunningSim, traded: dict[str, Any], load_json: Callable[[str], Any]
 ) -> None:
-    recorded = [load_json("pscanner/market.json"), load_json("polymarket-cli/market_detail.json"),
-                load_json("pscanner/event.json")["markets"][0]]
+    recorded = [
+        load_json("pscanner/market.json"),
+        load_json("polymarket-cli/market_detail.json"),
+        load_json("pscanner/event.json")["markets"][0],
+    ]
     common = {key: recorded[0][key] for key in set.intersection(*(set(r) for r in recorded))}
-    known = set().union(*(set(r) for r in recorded)) | {"version", "positionIds", "feeSchedule",
-                                                         "negRiskMarketID", "negRiskRequestID"}
+    known = set().union(*(set(r) for r in recorded)) | {
+        "version",
+        "positionIds",
+        "feeSchedule",
+        "negRiskMarketID",
+        "negRiskRequestID",
+    }
     for slug in ("btc-above-150k-dec-31", "fed-cuts-in-december", "best-picture-glass-harbor"):
         ours = get(sim, "gamma", "/markets", slug=slug)[0]
         same_shape(ours, common, f"gamma market {slug}", exact=False)
@@ -101,21 +110,32 @@ def test_gamma_objects_match_the_recorded_markets_and_events(
         assert ids == market(sim, slug)["token_ids"]
     event = get(sim, "gamma", "/events", slug="best-picture-2027")[0]
     real_event = load_json("pscanner/event.json")
-    same_shape({k: v for k, v in event.items() if k != "markets"},
-               {k: v for k, v in real_event.items() if k != "markets"}, "gamma event",
-               exact=False)
+    same_shape(
+        {k: v for k, v in event.items() if k != "markets"},
+        {k: v for k, v in real_event.items() if k != "markets"},
+        "gamma event",
+        exact=False,
+    )
     assert len(event["markets"]) == 3 and event["negRisk"] is True
 
 
-def test_clob_reads_match_the_recorded_replies(sim: RunningSim, traded: dict[str, Any],
-                                               load_json: Callable[[str], Any]) -> None:
+def test_clob_reads_match_the_recorded_replies(
+    sim: RunningSim, traded: dict[str, Any], load_json: Callable[[str], Any]
+) -> None:
     token = traded["token_ids"][0]
-    same_shape(get(sim, "clob", "/book", token_id=token), load_json("polymarket-cli/book.json"),
-               "book")
-    same_shape(get(sim, "clob", "/midpoint", token_id=token),
-               load_json("polymarket-cli/midpoint.json"), "midpoint")
-    same_shape(get(sim, "clob", "/last-trade-price", token_id=token),
-               load_json("polymarket-cli/last_trade_price.json"), "last-trade-price")
+    same_shape(
+        get(sim, "clob", "/book", token_id=token), load_json("polymarket-cli/book.json"), "book"
+    )
+    same_shape(
+        get(sim, "clob", "/midpoint", token_id=token),
+        load_json("polymarket-cli/midpoint.json"),
+        "midpoint",
+    )
+    same_shape(
+        get(sim, "clob", "/last-trade-price", token_id=token),
+        load_json("polymarket-cli/last_trade_price.json"),
+        "last-trade-price",
+    )
     history = get(sim, "clob", "/prices-history", market=token, interval="max")
     same_shape(history, load_json("polymarket-cli/price_history.json"), "prices-history")
     assert history["history"], "the trade leaves a price point"
@@ -127,26 +147,118 @@ def test_clob_reads_match_the_recorded_replies(sim: RunningSim, traded: dict[str
     assert bids == sorted(bids) and asks == sorted(asks, reverse=True)  # best last, as recorded
 
 
-V2_ACTIVITY = ("type proxy_wallet timestamp transaction_hash condition_id token_id side size "
-               "usdc_size price outcome outcome_index title slug icon event_slug name pseudonym "
-               "bio profile_image profile_image_optimized is_combo").split()
-V2_TRADES = ("proxy_wallet token_id condition_id side size price timestamp transaction_hash title "
-             "slug icon event_slug outcome outcome_index name pseudonym bio profile_image "
-             "profile_image_optimized").split()
-V2_POSITIONS = ("proxy_wallet token_id condition_id current_size avg_price entry_cost_usdc "
-                "entry_fees_usdc total_cost_usdc current_price current_value total_size "
-                "realized_pnl unrealized_pnl total_pnl percent_pnl percent_realized_pnl status "
-                "redeemable mergeable negative_risk archived verified title slug icon event_slug "
-                "outcome opposite_outcome opposite_token_id outcome_index event_id end_date "
-                "last_event_at name profile_image").split()
-RTDS = ("asset conditionId eventSlug slug title icon outcome outcomeIndex price side size "
-        "timestamp transactionHash proxyWallet name pseudonym bio profileImage").split()
+V2_ACTIVITY = [
+    "type",
+    "proxy_wallet",
+    "timestamp",
+    "transaction_hash",
+    "condition_id",
+    "token_id",
+    "side",
+    "size",
+    "usdc_size",
+    "price",
+    "outcome",
+    "outcome_index",
+    "title",
+    "slug",
+    "icon",
+    "event_slug",
+    "name",
+    "pseudonym",
+    "bio",
+    "profile_image",
+    "profile_image_optimized",
+    "is_combo",
+]
+V2_TRADES = [
+    "proxy_wallet",
+    "token_id",
+    "condition_id",
+    "side",
+    "size",
+    "price",
+    "timestamp",
+    "transaction_hash",
+    "title",
+    "slug",
+    "icon",
+    "event_slug",
+    "outcome",
+    "outcome_index",
+    "name",
+    "pseudonym",
+    "bio",
+    "profile_image",
+    "profile_image_optimized",
+]
+V2_POSITIONS = [
+    "proxy_wallet",
+    "token_id",
+    "condition_id",
+    "current_size",
+    "avg_price",
+    "entry_cost_usdc",
+    "entry_fees_usdc",
+    "total_cost_usdc",
+    "current_price",
+    "current_value",
+    "total_size",
+    "realized_pnl",
+    "unrealized_pnl",
+    "total_pnl",
+    "percent_pnl",
+    "percent_realized_pnl",
+    "status",
+    "redeemable",
+    "mergeable",
+    "negative_risk",
+    "archived",
+    "verified",
+    "title",
+    "slug",
+    "icon",
+    "event_slug",
+    "outcome",
+    "opposite_outcome",
+    "opposite_token_id",
+    "outcome_index",
+    "event_id",
+    "end_date",
+    "last_event_at",
+    "name",
+    "profile_image",
+]
+RTDS = [
+    "asset",
+    "conditionId",
+    "eventSlug",
+    "slug",
+    "title",
+    "icon",
+    "outcome",
+    "outcomeIndex",
+    "price",
+    "side",
+    "size",
+    "timestamp",
+    "transactionHash",
+    "proxyWallet",
+    "name",
+    "pseudonym",
+    "bio",
+    "profileImage",
+]
 
 
-def test_data_api_v2_rows_carry_the_documented_fields(sim: RunningSim,
-                                                      traded: dict[str, Any]) -> None:
-    for path, fields in (("/v2/activity", V2_ACTIVITY), ("/v2/trades", V2_TRADES),
-                         ("/v2/positions", V2_POSITIONS)):
+def test_data_api_v2_rows_carry_the_documented_fields(
+    sim: RunningSim, traded: dict[str, Any]
+) -> None:
+    for path, fields in (
+        ("/v2/activity", V2_ACTIVITY),
+        ("/v2/trades", V2_TRADES),
+        ("/v2/positions", V2_POSITIONS),
+    ):
         page = get(sim, "data", path, user=LEADER)
         assert set(page) == {"data", "pagination"}
         assert set(page["data"][0]) == set(fields), path
@@ -154,14 +266,19 @@ def test_data_api_v2_rows_carry_the_documented_fields(sim: RunningSim,
         get(sim, "data", "/v2/activity", user=LEADER, offset=10)
 
 
-async def test_rtds_frames_carry_the_documented_payload(sim: RunningSim,
-                                                        traded: dict[str, Any]) -> None:
+async def test_rtds_frames_carry_the_documented_payload(
+    sim: RunningSim, traded: dict[str, Any]
+) -> None:
     async with websockets.connect(sim.base_urls["rtds_ws"]) as socket:
-        await socket.send(json.dumps({"action": "subscribe", "subscriptions": [
-            {"topic": "activity", "type": "trades"}]}))
+        await socket.send(
+            json.dumps(
+                {"action": "subscribe", "subscriptions": [{"topic": "activity", "type": "trades"}]}
+            )
+        )
         await asyncio.sleep(0.05)
-        await asyncio.to_thread(sim.admin.trade, LEADER, traded["token_ids"][1], "BUY",
-                                shares="10", price="0.70")
+        await asyncio.to_thread(
+            sim.admin.trade, LEADER, traded["token_ids"][1], "BUY", shares="10", price="0.70"
+        )
         async with asyncio.timeout(5):
             frame = json.loads(await socket.recv())
     assert set(frame) == {"topic", "type", "timestamp", "payload"}

@@ -22,8 +22,9 @@ def quiet(sim: RunningSim) -> Iterator[RunningSim]:
 
 
 def test_429_carries_retry_after_and_stops_after_count(quiet: RunningSim) -> None:
-    quiet.admin.faults(set=[{"kind": "status", "service": "data", "status": 429,
-                             "retry_after": 3, "count": 2}])
+    quiet.admin.faults(
+        set=[{"kind": "status", "service": "data", "status": 429, "retry_after": 3, "count": 2}]
+    )
     url = quiet.base_urls["data"] + "/trades"
     first, second, third = (httpx.get(url) for _ in range(3))
     assert (first.status_code, second.status_code, third.status_code) == (429, 429, 200)
@@ -32,14 +33,20 @@ def test_429_carries_retry_after_and_stops_after_count(quiet: RunningSim) -> Non
 
 
 def test_5xx_and_latency_are_scoped_to_a_path(quiet: RunningSim) -> None:
-    quiet.admin.faults(set=[{"kind": "status", "service": "clob", "path": "/book",
-                             "status": 503, "count": 1},
-                            {"kind": "latency", "service": "gamma", "ms": 150, "count": 1}])
+    quiet.admin.faults(
+        set=[
+            {"kind": "status", "service": "clob", "path": "/book", "status": 503, "count": 1},
+            {"kind": "latency", "service": "gamma", "ms": 150, "count": 1},
+        ]
+    )
     token = market(quiet, "btc-above-150k-dec-31")["token_ids"][0]
-    assert httpx.get(quiet.base_urls["clob"] + "/midpoint",
-                     params={"token_id": token}).status_code == 200
-    assert httpx.get(quiet.base_urls["clob"] + "/book",
-                     params={"token_id": token}).status_code == 503
+    assert (
+        httpx.get(quiet.base_urls["clob"] + "/midpoint", params={"token_id": token}).status_code
+        == 200
+    )
+    assert (
+        httpx.get(quiet.base_urls["clob"] + "/book", params={"token_id": token}).status_code == 503
+    )
     slow = httpx.get(quiet.base_urls["gamma"] + "/markets")
     assert slow.status_code == 200 and slow.elapsed.total_seconds() >= 0.15
 
@@ -50,8 +57,9 @@ def test_stale_data_pages_hide_a_new_trade_until_the_window_passes(quiet: Runnin
     quiet.admin.trade(wallet, token, "BUY", shares="10", price="0.70")
     url = quiet.base_urls["data"] + "/activity"
     assert len(httpx.get(url, params={"user": wallet}).json()) == 1
-    quiet.admin.faults(set=[{"kind": "stale", "service": "data", "path": "/activity",
-                             "seconds": 60}])
+    quiet.admin.faults(
+        set=[{"kind": "stale", "service": "data", "path": "/activity", "seconds": 60}]
+    )
     quiet.admin.trade(wallet, token, "BUY", shares="10", price="0.70")
     assert len(httpx.get(url, params={"user": wallet}).json()) == 1  # the cached page
     quiet.admin.faults(clear=True)
@@ -72,20 +80,25 @@ def test_an_engine_restart_gives_425_then_a_post_only_window() -> None:
 
         async def run() -> None:
             client = await AsyncSecureClient.create(
-                private_key=account.key.hex(), wallet=account.address,
-                environment=sdk_environment(own.base_urls))
+                private_key=account.key.hex(),
+                wallet=account.address,
+                environment=sdk_environment(own.base_urls),
+            )
             try:
                 own.admin.restart(down_seconds=0.3, post_only_seconds=30)
                 with pytest.raises(RequestRejectedError) as early:
-                    await client.place_limit_order(token_id=token, price="0.20", size="10",
-                                                   side="BUY")
+                    await client.place_limit_order(
+                        token_id=token, price="0.20", size="10", side="BUY"
+                    )
                 assert early.value.status == 425 and early.value.restriction == "restarting"
                 await asyncio.sleep(0.35)
                 with pytest.raises(RequestRejectedError, match="post-only mode"):
-                    await client.place_limit_order(token_id=token, price="0.20", size="10",
-                                                   side="BUY")
-                resting = await client.place_limit_order(token_id=token, price="0.20",
-                                                         size="10", side="BUY", post_only=True)
+                    await client.place_limit_order(
+                        token_id=token, price="0.20", size="10", side="BUY"
+                    )
+                resting = await client.place_limit_order(
+                    token_id=token, price="0.20", size="10", side="BUY", post_only=True
+                )
                 assert resting.ok and resting.status == "live"
             finally:
                 await client.close()
@@ -98,11 +111,13 @@ async def test_rtds_duplicates_and_dropped_connections(quiet: RunningSim) -> Non
     token = market(quiet, "mayor-runoff-winner-a")["token_ids"][1]
     quiet.admin.faults(set=[{"kind": "rtds_duplicate", "count": 1}])
     async with websockets.connect(quiet.base_urls["rtds_ws"]) as socket:
-        await socket.send(json.dumps({"action": "subscribe", "subscriptions": [
-            {"topic": "activity", "type": "trades"}]}))
+        await socket.send(
+            json.dumps(
+                {"action": "subscribe", "subscriptions": [{"topic": "activity", "type": "trades"}]}
+            )
+        )
         await asyncio.sleep(0.05)
-        await asyncio.to_thread(quiet.admin.trade, wallet, token, "BUY", shares="10",
-                                price="0.60")
+        await asyncio.to_thread(quiet.admin.trade, wallet, token, "BUY", shares="10", price="0.60")
         async with asyncio.timeout(5):
             frames = [json.loads(await socket.recv()) for _ in range(3)]
         assert frames[0] == frames[1]  # the maker's frame, sent twice

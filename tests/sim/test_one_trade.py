@@ -29,9 +29,11 @@ def get(sim: RunningSim, service: str, path: str, **params: object) -> object:
 
 async def rtds_frames(sim: RunningSim, action: object, count: int) -> list[dict[str, object]]:
     async with websockets.connect(sim.base_urls["rtds_ws"]) as socket:
-        await socket.send(json.dumps({"action": "subscribe",
-                                      "subscriptions": [{"topic": "activity",
-                                                         "type": "trades"}]}))
+        await socket.send(
+            json.dumps(
+                {"action": "subscribe", "subscriptions": [{"topic": "activity", "type": "trades"}]}
+            )
+        )
         await asyncio.sleep(0.05)
         await asyncio.to_thread(action)  # type: ignore[arg-type]
         frames = []
@@ -50,35 +52,54 @@ async def test_a_scripted_leader_buy_appears_identically_everywhere(sim: Running
     start_block = int(rpc(sim, "eth_blockNumber"), 16)  # type: ignore[arg-type]
     done: dict[str, object] = {}
     frames = await rtds_frames(
-        sim, lambda: done.update(sim.admin.trade(leader, token, "BUY", shares="30",
-                                                 price="0.45")), 2)
+        sim,
+        lambda: done.update(sim.admin.trade(leader, token, "BUY", shares="30", price="0.45")),
+        2,
+    )
     tx = done["transaction_hash"]
 
     rows = get(sim, "data", "/activity", user=leader)
     assert isinstance(rows, list) and len(rows) == 1
     row = rows[0]
     assert (row["type"], row["side"], row["size"], row["transactionHash"], row["asset"]) == (
-        "TRADE", "BUY", 30, tx, token)
+        "TRADE",
+        "BUY",
+        30,
+        tx,
+        token,
+    )
     assert row["name"] == "leader-one"
 
     leader_frames = [f["payload"] for f in frames if f["payload"]["proxyWallet"] == leader]
     assert len(leader_frames) == 1
     assert {k: leader_frames[0][k] for k in ("size", "price", "transactionHash", "side")} == {
-        k: row[k] for k in ("size", "price", "transactionHash", "side")}
+        k: row[k] for k in ("size", "price", "transactionHash", "side")
+    }
 
-    logs = rpc(sim, "eth_getLogs", {"fromBlock": hex(start_block), "toBlock": "latest",
-                                    "topics": [ORDER_FILLED, None, topic_address(leader)]})
+    logs = rpc(
+        sim,
+        "eth_getLogs",
+        {
+            "fromBlock": hex(start_block),
+            "toBlock": "latest",
+            "topics": [ORDER_FILLED, None, topic_address(leader)],
+        },
+    )
     assert isinstance(logs, list) and len(logs) == 1
     log = logs[0]
     assert log["transactionHash"] == tx
     side, token_id, paid, received, fee, _, _ = abi_decode(
         ["uint8", "uint256", "uint256", "uint256", "uint256", "bytes32", "bytes32"],
-        bytes.fromhex(log["data"][2:]))
+        bytes.fromhex(log["data"][2:]),
+    )
     assert (side, str(token_id), received) == (0, token, 30_000_000)
     assert paid / received == row["price"]
     assert fee > 0  # the market charges taker fees
-    matched = rpc(sim, "eth_getLogs", {"fromBlock": hex(start_block), "toBlock": "latest",
-                                       "topics": [ORDERS_MATCHED]})
+    matched = rpc(
+        sim,
+        "eth_getLogs",
+        {"fromBlock": hex(start_block), "toBlock": "latest", "topics": [ORDERS_MATCHED]},
+    )
     assert [m["transactionHash"] for m in matched] == [tx]  # type: ignore[union-attr]
 
     taker_view = get(sim, "data", "/trades", user=leader)
@@ -89,8 +110,12 @@ async def test_a_scripted_leader_buy_appears_identically_everywhere(sim: Running
 
     v2 = get(sim, "data", "/v2/activity", user=leader)
     assert v2["data"][0]["transaction_hash"] == tx  # type: ignore[index]
-    assert v2["pagination"] == {"limit": 100, "offset": 0, "has_more": False,  # type: ignore[index]
-                                "next_cursor": None}
+    assert v2["pagination"] == {
+        "limit": 100,
+        "offset": 0,
+        "has_more": False,  # type: ignore[index]
+        "next_cursor": None,
+    }
 
     positions = get(sim, "data", "/positions", user=leader)
     assert [(p["asset"], p["size"]) for p in positions] == [(token, 30)]  # type: ignore[union-attr]
@@ -107,14 +132,19 @@ def test_a_burst_of_200_fills_shares_one_transaction_with_distinct_log_indexes(
     rows = get(sim, "data", "/activity", user=whale, limit=500)
     assert len(rows) == 200 and {r["transactionHash"] for r in rows} == {tx}  # type: ignore
     receipt = rpc(sim, "eth_getTransactionReceipt", tx)
-    mine = [log for log in receipt["logs"] if log["topics"][0] == ORDER_FILLED  # type: ignore
-            and log["topics"][2] == topic_address(whale)]
+    mine = [
+        log
+        for log in receipt["logs"]
+        if log["topics"][0] == ORDER_FILLED  # type: ignore
+        and log["topics"][2] == topic_address(whale)
+    ]
     assert len(mine) == 200
     indexes = [int(log["logIndex"], 16) for log in receipt["logs"]]  # type: ignore[index]
     assert len(set(indexes)) == len(indexes)
     page = get(sim, "data", "/v2/activity", user=whale, limit=150)
-    rest = get(sim, "data", "/v2/activity", user=whale, limit=150,
-               cursor=page["pagination"]["next_cursor"])  # type: ignore[index]
+    rest = get(
+        sim, "data", "/v2/activity", user=whale, limit=150, cursor=page["pagination"]["next_cursor"]
+    )  # type: ignore[index]
     assert len(page["data"]) + len(rest["data"]) == 200  # type: ignore[index]
     assert rest["pagination"]["has_more"] is False  # type: ignore[index]
 
@@ -129,7 +159,11 @@ def test_resolution_and_redemption_show_up_as_redeem_activity(sim: RunningSim) -
     rows = get(sim, "data", "/activity", user=holder)
     redeem = next(r for r in rows if r["type"] == "REDEEM")  # type: ignore[union-attr]
     assert (redeem["outcomeIndex"], redeem["asset"], redeem["side"], redeem["usdcSize"]) == (
-        999, "", "", 20)
+        999,
+        "",
+        "",
+        20,
+    )
     bought = next(r for r in rows if r["type"] == "TRADE")  # type: ignore[union-attr]
     closed = get(sim, "data", "/closed-positions", user=holder)
     assert closed[0]["realizedPnl"] == pytest.approx(20 - bought["usdcSize"])  # type: ignore

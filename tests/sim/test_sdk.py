@@ -31,8 +31,9 @@ pytestmark = pytest.mark.slow
 
 
 async def client_for(sim: RunningSim, key: str, wallet: str | None) -> AsyncSecureClient:
-    return await AsyncSecureClient.create(private_key=key, wallet=wallet,
-                                          environment=sdk_environment(sim.base_urls))
+    return await AsyncSecureClient.create(
+        private_key=key, wallet=wallet, environment=sdk_environment(sim.base_urls)
+    )
 
 
 async def test_an_eoa_trades_through_the_official_sdk(sim: RunningSim) -> None:
@@ -47,8 +48,9 @@ async def test_an_eoa_trades_through_the_official_sdk(sim: RunningSim) -> None:
         await again.close()
 
         events = await client.subscribe(UserSpec())
-        resting = await client.place_limit_order(token_id=token, price="0.30", size="20",
-                                                 side="BUY")
+        resting = await client.place_limit_order(
+            token_id=token, price="0.30", size="20", side="BUY"
+        )
         assert resting.ok and resting.status == "live"
         opened = [order async for page in client.list_open_orders() for order in page.items]
         assert [order.id for order in opened] == [resting.order_id]
@@ -74,8 +76,9 @@ async def test_an_eoa_trades_through_the_official_sdk(sim: RunningSim) -> None:
         assert cash.balance == 500_000_000 - int(bought.making_amount * 1_000_000)
         assert cash.allowances[EXCHANGE_V2] > 0
 
-        sold = await client.place_market_order(token_id=token, side="SELL",
-                                               shares=str(bought.taking_amount / 2))
+        sold = await client.place_market_order(
+            token_id=token, side="SELL", shares=str(bought.taking_amount / 2)
+        )
         assert sold.ok and sold.status == "matched"
 
         canceled = await client.cancel_order(order_id=resting.order_id)
@@ -94,8 +97,9 @@ async def test_a_tampered_or_foreign_signature_is_refused(sim: RunningSim) -> No
     token = market(sim, "fed-cuts-in-december")["token_ids"][0]  # a v2 (ExchangeV3) market
     client = await client_for(sim, account.key.hex(), account.address)
     try:
-        signed = await client.create_limit_order(token_id=token, price="0.40", size="10",
-                                                 side="BUY")
+        signed = await client.create_limit_order(
+            token_id=token, price="0.40", size="10", side="BUY"
+        )
         raw = bytearray(bytes.fromhex(signed.signature[2:]))
         raw[10] ^= 0xFF
         tampered = dataclasses.replace(signed, signature="0x" + raw.hex())
@@ -104,8 +108,9 @@ async def test_a_tampered_or_foreign_signature_is_refused(sim: RunningSim) -> No
         assert rejected.value.status == 400 and str(rejected.value) == "invalid signature"
 
         foreign = await client_for(sim, stranger.key.hex(), stranger.address)
-        signed_by_stranger = await foreign.create_limit_order(token_id=token, price="0.40",
-                                                              size="10", side="BUY")
+        signed_by_stranger = await foreign.create_limit_order(
+            token_id=token, price="0.40", size="10", side="BUY"
+        )
         await foreign.close()
         forged = dataclasses.replace(signed, signature=signed_by_stranger.signature)
         with pytest.raises(RequestRejectedError, match="invalid signature"):
@@ -118,15 +123,18 @@ async def test_a_tampered_or_foreign_signature_is_refused(sim: RunningSim) -> No
 
 
 async def test_proxy_and_deposit_wallets_sign_for_their_owner(sim: RunningSim) -> None:
-    config = sdk_environment(sim.base_urls)._config  # noqa: SLF001
+    config = sdk_environment(sim.base_urls)._config
     token = market(sim, "best-picture-the-long-road")["token_ids"][0]  # neg-risk exchange
-    for kind, derive in (("POLY_PROXY", derive_proxy_wallet_address),
-                         ("DEPOSIT_WALLET", derive_beacon_deposit_wallet_address)):
+    for kind, derive in (
+        ("POLY_PROXY", derive_proxy_wallet_address),
+        ("DEPOSIT_WALLET", derive_beacon_deposit_wallet_address),
+    ):
         owner = Account.create()
         wallet = derive(owner.address, config.wallet_derivation)
         sim.admin.fund(wallet, pusd="50", owner=owner.address, kind=kind)
-        client = await client_for(sim, owner.key.hex(), None if kind == "DEPOSIT_WALLET"
-                                  else wallet)
+        client = await client_for(
+            sim, owner.key.hex(), None if kind == "DEPOSIT_WALLET" else wallet
+        )
         try:
             assert client.wallet == wallet
             done = await client.place_market_order(token_id=token, side="BUY", amount="5")
@@ -145,7 +153,10 @@ async def test_an_order_beyond_the_balance_gets_the_venues_refusal(sim: RunningS
     try:
         with pytest.raises(RequestRejectedError, match="not enough balance / allowance"):
             await client.place_limit_order(token_id=token, price="0.30", size="20", side="BUY")
-        assert Decimal(3) == Decimal((await client.get_balance_allowance(
-            asset_type="COLLATERAL")).balance) / 1_000_000
+        assert (
+            Decimal(3)
+            == Decimal((await client.get_balance_allowance(asset_type="COLLATERAL")).balance)
+            / 1_000_000
+        )
     finally:
         await client.close()

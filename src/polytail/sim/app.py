@@ -19,8 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from polytail.sim import routes_admin, routes_chain, routes_clob, routes_data, routes_gamma
-from polytail.sim import streams
+from polytail.sim import routes_admin, routes_chain, routes_clob, routes_data, routes_gamma, streams
 from polytail.sim.exchange import Exchange
 from polytail.sim.http import ApiError, error_reply, reply
 
@@ -65,10 +64,13 @@ class FaultMiddleware:
             await asyncio.sleep(fault.latency_ms / 1000)
         if fault.status is not None:
             headers = {"Retry-After": str(int(fault.retry_after) or 1)}
-            body = {"error": _status_text(fault.status)}
+            body: dict[str, object] = {"error": _status_text(fault.status)}
             if fault.status in (429, 503):
-                body.update(code="RATE_LIMITED" if fault.status == 429 else "UNAVAILABLE",
-                            retryable=True, retry_after_seconds=fault.retry_after)
+                body.update(
+                    code="RATE_LIMITED" if fault.status == 429 else "UNAVAILABLE",
+                    retryable=True,
+                    retry_after_seconds=fault.retry_after,
+                )
             await reply(body, fault.status, headers)(scope, receive, send)
             return
         max_age = self.exchange.faults.stale_for(service, sub_path)
@@ -76,7 +78,8 @@ class FaultMiddleware:
         cached = self.cache.get(key)
         if max_age and cached and time.monotonic() - cached[0] <= max_age:
             await Response(cached[2], cached[1], media_type="application/json")(
-                scope, receive, send)
+                scope, receive, send
+            )
             return
         if service != "data" or scope["method"] != "GET":
             await self.app(scope, receive, send)
@@ -103,7 +106,7 @@ class FaultMiddleware:
 def _service_of(path: str) -> tuple[str, str]:
     for name, prefix in SERVICES.items():
         if path == prefix or path.startswith(prefix + "/"):
-            return name, path[len(prefix):] or "/"
+            return name, path[len(prefix) :] or "/"
     if path.startswith("/ws/") or path == "/rtds":
         return "ws", path
     return "", path
@@ -165,7 +168,7 @@ async def _tick(exchange: Exchange) -> None:
             if exchange.clock.realtime:
                 exchange.run_due()
             _heartbeat_cancels(exchange)
-        except Exception:  # noqa: BLE001 - a bad scripted action must not stop the clock
+        except Exception:
             import logging  # noqa: PLC0415
 
             logging.getLogger("polytail.sim").exception("scheduled action failed")

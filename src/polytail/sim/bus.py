@@ -43,8 +43,11 @@ class Subscriber:
 
 class Hub:
     def __init__(self) -> None:
-        self.subscribers: dict[str, set[Subscriber]] = {"market": set(), "user": set(),
-                                                        "rtds": set()}
+        self.subscribers: dict[str, set[Subscriber]] = {
+            "market": set(),
+            "user": set(),
+            "rtds": set(),
+        }
         self.sent = 0
 
     def join(self, subscriber: Subscriber) -> None:

@@ -14,12 +14,15 @@ from typing import Any
 from eth_abi.abi import encode as abi_encode
 from eth_utils.crypto import keccak
 
-ORDER_FILLED = "0x" + keccak(
-    b"OrderFilled(bytes32,address,address,uint8,uint256,uint256,uint256,uint256,bytes32,bytes32)"
-).hex()
-ORDERS_MATCHED = "0x" + keccak(
-    b"OrdersMatched(bytes32,address,uint8,uint256,uint256,uint256)"
-).hex()
+ORDER_FILLED = (
+    "0x"
+    + keccak(
+        b"OrderFilled(bytes32,address,address,uint8,uint256,uint256,uint256,uint256,bytes32,bytes32)"
+    ).hex()
+)
+ORDERS_MATCHED = (
+    "0x" + keccak(b"OrdersMatched(bytes32,address,uint8,uint256,uint256,uint256)").hex()
+)
 FEE_CHARGED = "0x" + keccak(b"FeeCharged(address,uint256)").hex()
 GENESIS_BLOCK = 80_000_000
 

@@ -326,19 +326,25 @@ class Engine:
             raise OrderRejected(FOK_NOT_FILLED, "fok_not_filled")
         if order.order_type == "FAK" and filled == 0:
             raise OrderRejected(FAK_NOT_FILLED, "fak_not_filled")
-        fees = [taker_fee(shares, maker.price, rules.fee_rate, rules.fee_exponent)
-                for maker, shares in plan]
+        fees = [
+            taker_fee(shares, maker.price, rules.fee_rate, rules.fee_exponent)
+            for maker, shares in plan
+        ]
         if order.side == "SELL":
-            fees = [min(fee, cost(shares, maker.price))
-                    for fee, (maker, shares) in zip(fees, plan, strict=True)]
+            fees = [
+                min(fee, cost(shares, maker.price))
+                for fee, (maker, shares) in zip(fees, plan, strict=True)
+            ]
         rests = order.order_type in ("GTC", "GTD") and order.quantity - filled >= lot(order.price)
         self._check_funds(order, rules, plan, fees, rests)
 
         self._sequence += 1
         order.sequence = self._sequence
         self.orders[order.id] = order
-        fills = [self._settle(order, maker, shares, fee)
-                 for (maker, shares), fee in zip(plan, fees, strict=True)]
+        fills = [
+            self._settle(order, maker, shares, fee)
+            for (maker, shares), fee in zip(plan, fees, strict=True)
+        ]
         book = self.books[order.token_id]
         if fills:
             book.last_trade = (fills[-1].price, order.side)
@@ -366,8 +372,11 @@ class Engine:
 
     def expire(self, now: int) -> list[Order]:
         """Cancel GTD orders whose lifetime (expiration − 60 s) has passed."""
-        due = [order for order in self.open_orders()
-               if order.order_type == "GTD" and order.expiration - GTD_SECURITY_SECONDS <= now]
+        due = [
+            order
+            for order in self.open_orders()
+            if order.order_type == "GTD" and order.expiration - GTD_SECURITY_SECONDS <= now
+        ]
         return [o for o in (self.cancel(order.id, "CANCELED_EXPIRED_ORDER") for order in due) if o]
 
     # -- resolution and redemption ----------------------------------------------------

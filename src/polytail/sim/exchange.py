@@ -25,7 +25,6 @@ from polytail.sim import chain as chainlib
 from polytail.sim.bus import Hub
 from polytail.sim.chain import Chain
 from polytail.sim.engine import (
-    COLLATERAL,
     OPERATOR,
     Engine,
     Execution,
@@ -38,15 +37,13 @@ from polytail.sim.engine import (
 )
 from polytail.sim.faults import Faults
 from polytail.sim.markets import Event, Market
-from polytail.sim.money import MAX_UINT256, UNIT, cost, text
+from polytail.sim.money import MAX_UINT256, UNIT, text
 from polytail.sim.signing import (
-    CTF,
     EXCHANGE_V2,
     EXCHANGE_V3,
     NEG_RISK_EXCHANGE_V2,
-    POSITION_MANAGER,
-    SignedOrder,
     SignatureRejected,
+    SignedOrder,
     verify_order,
 )
 from polytail.sim.tape import Holding, Profile, Row, Tape, rtds_payload
@@ -106,8 +103,15 @@ class ClobTrade:
 
 
 class Exchange:
-    def __init__(self, *, seed: int, start_time: float, realtime: bool = False,
-                 speed: float = 1.0, settle_delays: tuple[float, float] = (0.02, 0.05)) -> None:
+    def __init__(
+        self,
+        *,
+        seed: int,
+        start_time: float,
+        realtime: bool = False,
+        speed: float = 1.0,
+        settle_delays: tuple[float, float] = (0.02, 0.05),
+    ) -> None:
         self.seed = seed
         self.clock = Clock(start_time, realtime=realtime, speed=speed)
         self.engine = Engine()
@@ -143,8 +147,14 @@ class Exchange:
         """A deterministic wallet address for a scenario participant."""
         return to_checksum_address("0x" + keccak(f"{self.seed}|wallet|{name}".encode())[12:].hex())
 
-    def register_wallet(self, address: str, *, owner: str | None = None, kind: str = "EOA",
-                        profile: Profile | None = None) -> Wallet:
+    def register_wallet(
+        self,
+        address: str,
+        *,
+        owner: str | None = None,
+        kind: str = "EOA",
+        profile: Profile | None = None,
+    ) -> Wallet:
         if kind not in WALLET_KINDS:
             raise LedgerError(f"wallet kind {kind!r} is not one of {list(WALLET_KINDS)}")
         wallet = Wallet(to_checksum_address(address), to_checksum_address(owner or address), kind)
@@ -364,8 +374,6 @@ class Exchange:
 
     def order_reply(self, execution: Execution) -> dict[str, Any]:
         order = execution.order
-        trade_ids = list(dict.fromkeys(fill.taker_order + ":" + fill.maker_order
-                                        for fill in execution.fills))
         trade = self.trades[-1] if execution.fills else None
         return {
             "success": True,
@@ -376,7 +384,6 @@ class Exchange:
             "takingAmount": text(execution.taking) if execution.fills else "",
             "tradeIDs": [trade.id] if trade else [],
             "transactionsHashes": [trade.tx_hash] if trade else [],
-            **({} if trade_ids else {}),
         }
 
     def cancel(self, order_ids: list[str], *, owner: str) -> dict[str, Any]:
@@ -421,10 +428,10 @@ class Exchange:
             "event_type": "market_resolved",
             "market": condition_id,
             "asset_ids": market.token_ids,
-            "winning_asset_id": market.token_ids[market.winner] if market.winner is not None
+            "winning_asset_id": market.token_ids[market.winner]
+            if market.winner is not None
             else "",
-            "winning_outcome": market.outcomes[market.winner] if market.winner is not None
-            else "",
+            "winning_outcome": market.outcomes[market.winner] if market.winner is not None else "",
             "timestamp": str(self.now() * 1000),
         }
         text_frame = json.dumps(frame)
@@ -453,16 +460,22 @@ class Exchange:
             market = self.token_markets.get(token)
             if market is None:
                 continue
-            held = self.engine.balance(self.wallets[address].address if address in self.wallets
-                                       else to_checksum_address(wallet), token)
+            held = self.engine.balance(
+                self.wallets[address].address
+                if address in self.wallets
+                else to_checksum_address(wallet),
+                token,
+            )
             found.append(Holding(wallet, market, token, held, basis, self.price_of(token)))
         return found
 
     def ledger(self) -> dict[str, Any]:
         """Balances and the conservation figures tests check after every scenario."""
         engine = self.engine
-        tokens = {token: {"supply": engine.supply[token],
-                          "held": engine.shares_total(token)} for token in engine.supply}
+        tokens = {
+            token: {"supply": engine.supply[token], "held": engine.shares_total(token)}
+            for token in engine.supply
+        }
         return {
             "minted": engine.minted,
             "collateral_total": engine.collateral_total(),
@@ -534,8 +547,9 @@ class Exchange:
         touched: set[tuple[str, int]] = set()
         if execution.fills:
             self._record_trade(execution, market)
-            touched.update(("SELL" if order.side == "BUY" else "BUY", fill.price)
-                           for fill in execution.fills)
+            touched.update(
+                ("SELL" if order.side == "BUY" else "BUY", fill.price) for fill in execution.fills
+            )
         if execution.rested:
             touched.add((order.side, order.price))
             self._order_event(order, "PLACEMENT")
@@ -552,23 +566,37 @@ class Exchange:
         for fill in execution.fills:
             maker_buys = fill.maker_side == "BUY"
             topics, data = chainlib.order_filled(
-                order_hash=fill.maker_order, maker=fill.maker_wallet, taker=fill.taker_wallet,
-                side=0 if maker_buys else 1, token_id=token,
+                order_hash=fill.maker_order,
+                maker=fill.maker_wallet,
+                taker=fill.taker_wallet,
+                side=0 if maker_buys else 1,
+                token_id=token,
                 maker_amount=fill.cost if maker_buys else fill.shares,
-                taker_amount=fill.shares if maker_buys else fill.cost, fee=0,
+                taker_amount=fill.shares if maker_buys else fill.cost,
+                fee=0,
             )
             logs.append((contract, topics, data))
         taker_buys = order.side == "BUY"
         making = execution.notional if taker_buys else execution.shares
         taking = execution.shares if taker_buys else execution.notional
         topics, data = chainlib.order_filled(
-            order_hash=order.id, maker=order.wallet, taker=contract, side=0 if taker_buys else 1,
-            token_id=token, maker_amount=making, taker_amount=taking, fee=execution.fee,
+            order_hash=order.id,
+            maker=order.wallet,
+            taker=contract,
+            side=0 if taker_buys else 1,
+            token_id=token,
+            maker_amount=making,
+            taker_amount=taking,
+            fee=execution.fee,
         )
         logs.append((contract, topics, data))
         topics, data = chainlib.orders_matched(
-            order_hash=order.id, maker=order.wallet, side=0 if taker_buys else 1, token_id=token,
-            maker_amount=making, taker_amount=taking,
+            order_hash=order.id,
+            maker=order.wallet,
+            side=0 if taker_buys else 1,
+            token_id=token,
+            maker_amount=making,
+            taker_amount=taking,
         )
         logs.append((contract, topics, data))
         if execution.fee:
@@ -580,8 +608,7 @@ class Exchange:
             self.chain.mine(tx_hash, logs, when)
 
         trade_id = _uuid(keccak(f"{self.seed}|trade|{order.id}|{len(self.trades)}".encode()))
-        trade = ClobTrade(trade_id, order, execution.fills, market, when, tx_hash,
-                          last_update=when)
+        trade = ClobTrade(trade_id, order, execution.fills, market, when, tx_hash, last_update=when)
         trade.owners[order.id] = order.owner
         for fill in execution.fills:
             trade.owners[fill.maker_order] = self.engine.orders[fill.maker_order].owner
@@ -590,32 +617,82 @@ class Exchange:
         self.volume[market.condition_id] += execution.notional
 
         rows = [
-            self._row(fill.maker_wallet, market, order.token_id, fill.maker_side, fill.shares,
-                      fill.cost, tx_hash, when, taker=False)
+            self._row(
+                fill.maker_wallet,
+                market,
+                order.token_id,
+                fill.maker_side,
+                fill.shares,
+                fill.cost,
+                tx_hash,
+                when,
+                taker=False,
+            )
             for fill in execution.fills
         ]
-        rows.append(self._row(order.wallet, market, order.token_id, order.side,
-                              execution.shares, execution.notional, tx_hash, when, taker=True))
+        rows.append(
+            self._row(
+                order.wallet,
+                market,
+                order.token_id,
+                order.side,
+                execution.shares,
+                execution.notional,
+                tx_hash,
+                when,
+                taker=True,
+            )
+        )
         for row in rows:
             self._publish_rtds(row)
         last = execution.fills[-1]
-        self._publish_market(order.token_id, {
-            "event_type": "last_trade_price", "asset_id": order.token_id,
-            "market": market.condition_id, "price": text(last.price),
-            "size": text(execution.shares), "side": order.side, "fee_rate_bps": "0",
-            "transaction_hash": tx_hash, "timestamp": str(when * 1000),
-        })
+        self._publish_market(
+            order.token_id,
+            {
+                "event_type": "last_trade_price",
+                "asset_id": order.token_id,
+                "market": market.condition_id,
+                "price": text(last.price),
+                "size": text(execution.shares),
+                "side": order.side,
+                "fee_rate_bps": "0",
+                "transaction_hash": tx_hash,
+                "timestamp": str(when * 1000),
+            },
+        )
         for fill in execution.fills:
             maker = self.engine.orders[fill.maker_order]
             self._order_event(maker, "UPDATE")
         self._trade_events(trade)
         self._settle_later(trade)
 
-    def _row(self, wallet: str, market: Market, token: str, side: str, shares: int, usdc: int,
-             tx_hash: str, when: int, *, taker: bool) -> Row:
+    def _row(
+        self,
+        wallet: str,
+        market: Market,
+        token: str,
+        side: str,
+        shares: int,
+        usdc: int,
+        tx_hash: str,
+        when: int,
+        *,
+        taker: bool,
+    ) -> Row:
         self._sequence += 1
-        row = Row(self._sequence, to_checksum_address(wallet), "TRADE", when, market, token,
-                  side, shares, usdc, tx_hash, taker)
+        row = Row(
+            self._sequence,
+            to_checksum_address(wallet),
+            "TRADE",
+            when,
+            market,
+            token,
+            side,
+            shares,
+            usdc,
+            tx_hash,
+            taker,
+        )
         self.tape.add(row)
         return row
 
@@ -623,14 +700,19 @@ class Exchange:
         self._sequence += 1
         tx_hash = self.chain.next_tx_hash()
         self.chain.mine(tx_hash, [], self.now())
-        self.tape.add(Row(self._sequence, wallet, kind, self.now(), market, "", "", usdc, usdc,
-                          tx_hash))
+        self.tape.add(
+            Row(self._sequence, wallet, kind, self.now(), market, "", "", usdc, usdc, tx_hash)
+        )
 
     def _publish_rtds(self, row: Row) -> None:
-        frame = json.dumps({
-            "topic": "activity", "type": "trades", "timestamp": row.timestamp * 1000,
-            "payload": rtds_payload(row, self.tape.profile(row.wallet)),
-        })
+        frame = json.dumps(
+            {
+                "topic": "activity",
+                "type": "trades",
+                "timestamp": row.timestamp * 1000,
+                "payload": rtds_payload(row, self.tape.profile(row.wallet)),
+            }
+        )
         mutation = self.faults.rtds()
         if mutation == "duplicate":
             self.hub.rtds("activity", "trades", frame)
@@ -682,15 +764,26 @@ class Exchange:
         levels = {"BUY": dict(book.levels("BUY")), "SELL": dict(book.levels("SELL"))}
         best_bid, best_ask = book.best_bid(), book.best_ask()
         changes = [
-            {"asset_id": token, "price": text(price), "size": text(levels[side].get(price, 0)),
-             "side": side, "hash": "",
-             "best_bid": text(best_bid) if best_bid is not None else "0",
-             "best_ask": text(best_ask) if best_ask is not None else "1"}
+            {
+                "asset_id": token,
+                "price": text(price),
+                "size": text(levels[side].get(price, 0)),
+                "side": side,
+                "hash": "",
+                "best_bid": text(best_bid) if best_bid is not None else "0",
+                "best_ask": text(best_ask) if best_ask is not None else "1",
+            }
             for side, price in sorted(touched)
         ]
-        self._publish_market(token, {"event_type": "price_change", "market": market.condition_id,
-                                     "price_changes": changes,
-                                     "timestamp": str(int(self.clock.now() * 1000))})
+        self._publish_market(
+            token,
+            {
+                "event_type": "price_change",
+                "market": market.condition_id,
+                "price_changes": changes,
+                "timestamp": str(int(self.clock.now() * 1000)),
+            },
+        )
 
     def _after_cancel(self, order: Order) -> None:
         self._order_event(order, "CANCELLATION")
@@ -771,8 +864,14 @@ class Exchange:
             return
         for owner in dict.fromkeys(owner for owner in trade.owners.values() if owner):
             view = self.trade_view(trade, owner)
-            view.update({"event_type": "trade", "trade_owner": owner,
-                         "matchtime": view["match_time"], "timestamp": str(self.now() * 1000)})
+            view.update(
+                {
+                    "event_type": "trade",
+                    "trade_owner": owner,
+                    "matchtime": view["match_time"],
+                    "timestamp": str(self.now() * 1000),
+                }
+            )
             self.hub.user(owner, trade.market.condition_id, json.dumps(view))
 
     def _settle_later(self, trade: ClobTrade) -> None:
@@ -833,11 +932,3 @@ def _parse_order(body: dict[str, Any]) -> tuple[SignedOrder, str, bool, int]:
     if order_type != "GTD" and expiration != 0:
         raise OrderRejected("invalid expiration", "invalid_expiration")
     return signed, order_type, post_only, expiration
-
-
-def collateral_of(engine: Engine, wallet: str) -> int:
-    return engine.balance(wallet, COLLATERAL)
-
-
-CONDITIONAL_OPERATORS = {"CONDITIONAL": CTF, "CONDITIONAL-V2": POSITION_MANAGER}
-__all__ = ["Clock", "Exchange", "cost"]

@@ -36,8 +36,17 @@ class Fault:
 
     @classmethod
     def parse(cls, raw: dict[str, Any]) -> Fault:
-        known = {"kind", "service", "path", "status", "rate", "count", "retry_after", "ms",
-                 "seconds"}
+        known = {
+            "kind",
+            "service",
+            "path",
+            "status",
+            "rate",
+            "count",
+            "retry_after",
+            "ms",
+            "seconds",
+        }
         unknown = set(raw) - known
         if unknown:
             raise FaultError(f"unknown fault field(s) {sorted(unknown)}; known: {sorted(known)}")

@@ -55,8 +55,9 @@ def query_list(request: Request, *names: str) -> list[str]:
     return values
 
 
-def query_int(request: Request, *names: str, default: int, low: int = 0,
-              high: int | None = None) -> int:
+def query_int(
+    request: Request, *names: str, default: int, low: int = 0, high: int | None = None
+) -> int:
     raw = query(request, *names)
     if raw is None:
         return default

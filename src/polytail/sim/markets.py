@@ -424,8 +424,10 @@ def clob_market_compact(market: Market) -> dict[str, Any]:
     """`/clob-markets/{condition_id}`: the compact form the SDK reads when signing."""
     return {
         "c": market.condition_id,
-        "t": [{"t": token, "o": outcome}
-              for token, outcome in zip(market.token_ids, market.outcomes, strict=True)],
+        "t": [
+            {"t": token, "o": outcome}
+            for token, outcome in zip(market.token_ids, market.outcomes, strict=True)
+        ],
         "mts": float(text(market.tick)),
         "mos": _plain_number(market.min_size),
         "nr": market.neg_risk,

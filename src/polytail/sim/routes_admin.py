@@ -16,7 +16,7 @@ from polytail.sim.engine import LedgerError, OrderRejected
 from polytail.sim.exchange import Exchange
 from polytail.sim.faults import Fault, FaultError
 from polytail.sim.http import ApiError, json_body, reply
-from polytail.sim.money import MoneyError, UNIT, price_micros, text, units
+from polytail.sim.money import UNIT, MoneyError, price_micros, text, units
 from polytail.sim.tape import Profile
 
 Handler = Callable[[dict[str, Any]], Any]
@@ -44,16 +44,27 @@ def routes(exchange: Exchange, token: str) -> list[Route]:
             "seed": exchange.seed,
             "house": exchange.house,
             "markets": [
-                {"condition_id": m.condition_id, "slug": m.slug, "question": m.question,
-                 "version": m.version, "neg_risk": m.neg_risk, "token_ids": m.token_ids,
-                 "outcomes": m.outcomes, "tick_size": text(m.tick),
-                 "min_size": text(m.min_size), "event": m.event_slug(),
-                 "resolved": m.closed}
+                {
+                    "condition_id": m.condition_id,
+                    "slug": m.slug,
+                    "question": m.question,
+                    "version": m.version,
+                    "neg_risk": m.neg_risk,
+                    "token_ids": m.token_ids,
+                    "outcomes": m.outcomes,
+                    "tick_size": text(m.tick),
+                    "min_size": text(m.min_size),
+                    "event": m.event_slug(),
+                    "resolved": m.closed,
+                }
                 for m in exchange.markets.values()
             ],
             "wallets": {
-                w.address: {"owner": w.owner, "kind": w.kind,
-                            "name": exchange.tape.profile(w.address).name}
+                w.address: {
+                    "owner": w.owner,
+                    "kind": w.kind,
+                    "name": exchange.tape.profile(w.address).name,
+                }
                 for w in exchange.wallets.values()
             },
         }
@@ -61,12 +72,15 @@ def routes(exchange: Exchange, token: str) -> list[Route]:
     def fund(body: dict[str, Any]) -> dict[str, Any]:
         wallet = str(body["wallet"])
         if body.get("owner") or body.get("kind") or body.get("name"):
-            profile = Profile(name=str(body.get("name", "")),
-                              pseudonym=str(body.get("pseudonym", "")))
-            exchange.register_wallet(wallet, owner=body.get("owner"),
-                                     kind=str(body.get("kind", "EOA")), profile=profile)
-        exchange.fund(wallet, pusd=units(body.get("pusd", 0)),
-                      approve=bool(body.get("approve", True)))
+            profile = Profile(
+                name=str(body.get("name", "")), pseudonym=str(body.get("pseudonym", ""))
+            )
+            exchange.register_wallet(
+                wallet, owner=body.get("owner"), kind=str(body.get("kind", "EOA")), profile=profile
+            )
+        exchange.fund(
+            wallet, pusd=units(body.get("pusd", 0)), approve=bool(body.get("approve", True))
+        )
         for condition_id, amount in (body.get("shares") or {}).items():
             exchange.split(wallet, condition_id, units(amount), fund=True)
         address = exchange.wallets[wallet.lower()].address
@@ -82,14 +96,22 @@ def routes(exchange: Exchange, token: str) -> list[Route]:
         return {"wallet": wallet, "allowance": str(exchange.engine.allowance(wallet, spender))}
 
     def split(body: dict[str, Any]) -> dict[str, Any]:
-        exchange.split(str(body["wallet"]), str(body["condition_id"]), units(body["amount"]),
-                       fund=bool(body.get("fund", True)))
+        exchange.split(
+            str(body["wallet"]),
+            str(body["condition_id"]),
+            units(body["amount"]),
+            fund=bool(body.get("fund", True)),
+        )
         return {"ok": True}
 
     def scripted_trade(body: dict[str, Any]) -> dict[str, Any]:
         done = scripting.trade(
-            exchange, str(body["wallet"]), str(body["token_id"]), _side(body),
-            units(body["shares"]), price_micros(body["price"]),
+            exchange,
+            str(body["wallet"]),
+            str(body["token_id"]),
+            _side(body),
+            units(body["shares"]),
+            price_micros(body["price"]),
             ensure_liquidity=bool(body.get("ensure_liquidity", True)),
             fund=bool(body.get("fund", True)),
             order_type=str(body.get("order_type", "FAK")),
@@ -97,20 +119,35 @@ def routes(exchange: Exchange, token: str) -> list[Route]:
         return done.describe()
 
     def burst(body: dict[str, Any]) -> dict[str, Any]:
-        done = scripting.burst(exchange, str(body["wallet"]), str(body["token_id"]),
-                               _side(body), int(body["count"]), units(body["shares_each"]),
-                               price_micros(body["price"]))
-        return {"transaction_hash": done[0].tx_hash if done else "",
-                "fills": [trade.describe() for trade in done]}
+        done = scripting.burst(
+            exchange,
+            str(body["wallet"]),
+            str(body["token_id"]),
+            _side(body),
+            int(body["count"]),
+            units(body["shares_each"]),
+            price_micros(body["price"]),
+        )
+        return {
+            "transaction_hash": done[0].tx_hash if done else "",
+            "fills": [trade.describe() for trade in done],
+        }
 
     def order(body: dict[str, Any]) -> dict[str, Any]:
         execution = exchange.place(
-            str(body["wallet"]), str(body["token_id"]), _side(body), units(body["shares"]),
-            price_micros(body["price"]), order_type=str(body.get("order_type", "GTC")),
+            str(body["wallet"]),
+            str(body["token_id"]),
+            _side(body),
+            units(body["shares"]),
+            price_micros(body["price"]),
+            order_type=str(body.get("order_type", "GTC")),
             post_only=bool(body.get("post_only", False)),
         )
-        return {"order_id": execution.order.id, "status": execution.order.status,
-                "filled": text(execution.shares)}
+        return {
+            "order_id": execution.order.id,
+            "status": execution.order.status,
+            "filled": text(execution.shares),
+        }
 
     def resolve(body: dict[str, Any]) -> dict[str, Any]:
         condition_id = str(body["condition_id"])
@@ -158,16 +195,25 @@ def routes(exchange: Exchange, token: str) -> list[Route]:
         return {"dropped": exchange.hub.drop(channel)}
 
     table: dict[str, tuple[Handler, list[str]]] = {
-        "/state": (state, ["GET"]), "/fund": (fund, ["POST"]), "/approve": (approve, ["POST"]),
-        "/split": (split, ["POST"]), "/trade": (scripted_trade, ["POST"]),
-        "/burst": (burst, ["POST"]), "/order": (order, ["POST"]),
-        "/resolve": (resolve, ["POST"]), "/redeem": (redeem, ["POST"]),
-        "/clock/advance": (advance, ["POST"]), "/ledger": (ledger, ["GET"]),
-        "/faults": (faults, ["GET", "POST"]), "/restart": (restart, ["POST"]),
+        "/state": (state, ["GET"]),
+        "/fund": (fund, ["POST"]),
+        "/approve": (approve, ["POST"]),
+        "/split": (split, ["POST"]),
+        "/trade": (scripted_trade, ["POST"]),
+        "/burst": (burst, ["POST"]),
+        "/order": (order, ["POST"]),
+        "/resolve": (resolve, ["POST"]),
+        "/redeem": (redeem, ["POST"]),
+        "/clock/advance": (advance, ["POST"]),
+        "/ledger": (ledger, ["GET"]),
+        "/faults": (faults, ["GET", "POST"]),
+        "/restart": (restart, ["POST"]),
         "/drop": (drop, ["POST"]),
     }
-    return [Route(path, endpoint(handler), methods=methods)
-            for path, (handler, methods) in table.items()]
+    return [
+        Route(path, endpoint(handler), methods=methods)
+        for path, (handler, methods) in table.items()
+    ]
 
 
 def _side(body: dict[str, Any]) -> Any:

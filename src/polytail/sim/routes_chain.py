@@ -44,18 +44,20 @@ def rpc_routes(exchange: Exchange) -> list[Route]:
             else:
                 values = entry if isinstance(entry, list) else [entry]
                 topics.append({str(v).lower() for v in values})
-        logs = chain.get_logs(from_block=first, to_block=last, addresses=addresses,
-                              topics=topics)
+        logs = chain.get_logs(from_block=first, to_block=last, addresses=addresses, topics=topics)
         return [log.rpc() for log in logs]
 
     def block(params: list[Any]) -> dict[str, Any] | None:
         found = chain.block(block_number(params[0] if params else "latest"))
         if found is None:
             return None
-        return {"number": hex(found.number), "hash": found.hash,
-                "timestamp": hex(found.timestamp), "transactions": list(found.transactions),
-                "parentHash": chain.blocks[max(0, found.number - chain.blocks[0].number - 1)]
-                .hash}
+        return {
+            "number": hex(found.number),
+            "hash": found.hash,
+            "timestamp": hex(found.timestamp),
+            "transactions": list(found.transactions),
+            "parentHash": chain.blocks[max(0, found.number - chain.blocks[0].number - 1)].hash,
+        }
 
     def receipt(params: list[Any]) -> dict[str, Any] | None:
         tx_hash = str(params[0]).lower()
@@ -63,8 +65,13 @@ def rpc_routes(exchange: Exchange) -> list[Route]:
         if found is None:
             return None
         logs = [log.rpc() for log in found.logs if log.tx_hash == tx_hash]
-        return {"transactionHash": tx_hash, "blockNumber": hex(found.number),
-                "blockHash": found.hash, "status": "0x1", "logs": logs}
+        return {
+            "transactionHash": tx_hash,
+            "blockNumber": hex(found.number),
+            "blockHash": found.hash,
+            "status": "0x1",
+            "logs": logs,
+        }
 
     methods = {
         "eth_chainId": lambda _: hex(137),
@@ -80,13 +87,19 @@ def rpc_routes(exchange: Exchange) -> list[Route]:
         method = item.get("method") if isinstance(item, dict) else None
         handler = methods.get(method)  # type: ignore[arg-type]
         if handler is None:
-            return {"jsonrpc": "2.0", "id": ident,
-                    "error": {"code": -32601, "message": f"method {method!r} not supported"}}
+            return {
+                "jsonrpc": "2.0",
+                "id": ident,
+                "error": {"code": -32601, "message": f"method {method!r} not supported"},
+            }
         try:
             return {"jsonrpc": "2.0", "id": ident, "result": handler(item.get("params") or [])}
         except (ValueError, IndexError, TypeError, AttributeError) as error:
-            return {"jsonrpc": "2.0", "id": ident,
-                    "error": {"code": -32602, "message": f"invalid params: {error}"}}
+            return {
+                "jsonrpc": "2.0",
+                "id": ident,
+                "error": {"code": -32602, "message": f"invalid params: {error}"},
+            }
 
     async def rpc(request: Request) -> Response:
         _, body = await json_body(request)

@@ -21,7 +21,7 @@ END_CURSOR = "LTE="
 MAX_BATCH = 15
 
 
-def routes(exchange: Exchange) -> list[Route]:  # noqa: PLR0915 - one table of endpoints
+def routes(exchange: Exchange) -> list[Route]:
     def token_param(request: Request) -> str:
         token = query(request, "token_id", "asset_id", "market")
         if token is None:
@@ -65,8 +65,9 @@ def routes(exchange: Exchange) -> list[Route]:  # noqa: PLR0915 - one table of e
 
     async def midpoints(request: Request) -> Response:
         _, body = await json_body(request)
-        return reply({_token(exchange, i): text(exchange.price_of(_token(exchange, i)))
-                      for i in body or []})
+        return reply(
+            {_token(exchange, i): text(exchange.price_of(_token(exchange, i))) for i in body or []}
+        )
 
     async def spread(request: Request) -> Response:
         book_ = exchange.engine.books[token_param(request)]
@@ -85,8 +86,13 @@ def routes(exchange: Exchange) -> list[Route]:  # noqa: PLR0915 - one table of e
         for item in body or []:
             token = _token(exchange, item)
             last = exchange.engine.books[token].last_trade
-            out.append({"token_id": token, "price": text(last[0]) if last else "0.5",
-                        "side": last[1] if last else ""})
+            out.append(
+                {
+                    "token_id": token,
+                    "price": text(last[0]) if last else "0.5",
+                    "side": last[1] if last else "",
+                }
+            )
         return reply(out)
 
     async def prices_history(request: Request) -> Response:
@@ -136,11 +142,17 @@ def routes(exchange: Exchange) -> list[Route]:  # noqa: PLR0915 - one table of e
     async def markets(request: Request) -> Response:
         offset = _cursor_offset(query(request, "next_cursor"))
         listed = list(exchange.markets.values())
-        page = listed[offset:offset + 500]
+        page = listed[offset : offset + 500]
         data = [clob_market(m, prices=[exchange.price_of(t) for t in m.token_ids]) for m in page]
         more = offset + 500 < len(listed)
-        return reply({"limit": 500, "count": len(data), "data": data,
-                      "next_cursor": _cursor(offset + 500) if more else END_CURSOR})
+        return reply(
+            {
+                "limit": 500,
+                "count": len(data),
+                "data": data,
+                "next_cursor": _cursor(offset + 500) if more else END_CURSOR,
+            }
+        )
 
     # -- authentication -----------------------------------------------------------------
 
@@ -150,8 +162,9 @@ def routes(exchange: Exchange) -> list[Route]:  # noqa: PLR0915 - one table of e
         timestamp = request.headers.get("poly_timestamp", "")
         try:
             nonce = int(request.headers.get("poly_nonce", "0"))
-            recovered = signing.clob_auth_signer(address=address, timestamp=timestamp,
-                                                 nonce=nonce, signature=signature)
+            recovered = signing.clob_auth_signer(
+                address=address, timestamp=timestamp, nonce=nonce, signature=signature
+            )
         except (ValueError, signing.SignatureRejected):
             raise ApiError(401, "Invalid L1 Request headers") from None
         if recovered.lower() != address.lower():
@@ -166,8 +179,11 @@ def routes(exchange: Exchange) -> list[Route]:  # noqa: PLR0915 - one table of e
             raise ApiError(401, "Unauthorized/Invalid api key")
         raw = (await request.body()).decode()
         expected = signing.hmac_signature(
-            key.secret, request.headers.get("poly_timestamp", ""), request.method,
-            service_path(request, PREFIX), raw,
+            key.secret,
+            request.headers.get("poly_timestamp", ""),
+            request.method,
+            service_path(request, PREFIX),
+            raw,
         )
         if not signing.hmac_matches(expected, request.headers.get("poly_signature", "")):
             raise ApiError(401, "Unauthorized/Invalid api key")
@@ -208,8 +224,9 @@ def routes(exchange: Exchange) -> list[Route]:  # noqa: PLR0915 - one table of e
 
     def trading_open() -> None:
         if time.monotonic() < exchange.engine_down_until:
-            raise ApiError(425, "Too Early: the matching engine is restarting",
-                           retry_after_seconds=1)
+            raise ApiError(
+                425, "Too Early: the matching engine is restarting", retry_after_seconds=1
+            )
 
     async def post_order(request: Request) -> Response:
         key = await l2(request)
@@ -230,16 +247,26 @@ def routes(exchange: Exchange) -> list[Route]:  # noqa: PLR0915 - one table of e
         if not isinstance(body, list):
             raise ApiError(400, "Invalid order payload")
         if len(body) > MAX_BATCH:
-            raise ApiError(400, f"Too many orders in payload: {len(body)}, max allowed: "
-                                f"{MAX_BATCH}")
+            raise ApiError(
+                400, f"Too many orders in payload: {len(body)}, max allowed: {MAX_BATCH}"
+            )
         out: list[dict[str, Any]] = []
         for item in body:
             try:
                 out.append(exchange.submit(item if isinstance(item, dict) else {}, key))
             except OrderRejected as rejected:
-                out.append({"success": False, "errorMsg": rejected.message, "orderID": "",
-                            "status": "", "makingAmount": "", "takingAmount": "",
-                            "tradeIDs": [], "transactionsHashes": []})
+                out.append(
+                    {
+                        "success": False,
+                        "errorMsg": rejected.message,
+                        "orderID": "",
+                        "status": "",
+                        "makingAmount": "",
+                        "takingAmount": "",
+                        "tradeIDs": [],
+                        "transactionsHashes": [],
+                    }
+                )
         return reply(out)
 
     async def cancel_order(request: Request) -> Response:
@@ -269,8 +296,11 @@ def routes(exchange: Exchange) -> list[Route]:  # noqa: PLR0915 - one table of e
         trading_open()
         _, body = await json_body(request)
         body = body if isinstance(body, dict) else {}
-        return reply(exchange.cancel_where(key.key, market=str(body.get("market", "")),
-                                           asset=str(body.get("asset_id", ""))))
+        return reply(
+            exchange.cancel_where(
+                key.key, market=str(body.get("market", "")), asset=str(body.get("asset_id", ""))
+            )
+        )
 
     async def get_order(request: Request) -> Response:
         key = await l2(request)
@@ -281,23 +311,31 @@ def routes(exchange: Exchange) -> list[Route]:  # noqa: PLR0915 - one table of e
 
     async def open_orders(request: Request) -> Response:
         key = await l2(request)
-        wanted_id, asset, market_id = (query(request, "id"), query(request, "asset_id"),
-                                       query(request, "market"))
+        wanted_id, asset, market_id = (
+            query(request, "id"),
+            query(request, "asset_id"),
+            query(request, "market"),
+        )
         found = [
             exchange.open_order_view(order)
             for order in exchange.engine.open_orders()
             if order.owner == key.key
             and (wanted_id is None or order.id == wanted_id)
             and (asset is None or order.token_id == asset)
-            and (market_id is None
-                 or exchange.token_markets[order.token_id].condition_id == market_id)
+            and (
+                market_id is None
+                or exchange.token_markets[order.token_id].condition_id == market_id
+            )
         ]
         return _page(request, found)
 
     async def account_trades(request: Request) -> Response:
         key = await l2(request)
-        wanted_id, asset, market_id = (query(request, "id"), query(request, "asset_id"),
-                                       query(request, "market"))
+        wanted_id, asset, market_id = (
+            query(request, "id"),
+            query(request, "asset_id"),
+            query(request, "market"),
+        )
         after = query_int(request, "after", default=0)
         before = query_int(request, "before", default=2**40)
         found = [
@@ -329,18 +367,28 @@ def routes(exchange: Exchange) -> list[Route]:  # noqa: PLR0915 - one table of e
         return reply([])
 
     return [
-        Route("/", ok), Route("/ok", ok), Route("/time", server_time), Route("/version", version),
-        Route("/book", book), Route("/books", books, methods=["POST"]),
-        Route("/price", price), Route("/prices", prices, methods=["POST"]),
-        Route("/midpoint", midpoint), Route("/midpoints", midpoints, methods=["POST"]),
-        Route("/spread", spread), Route("/last-trade-price", last_trade_price),
+        Route("/", ok),
+        Route("/ok", ok),
+        Route("/time", server_time),
+        Route("/version", version),
+        Route("/book", book),
+        Route("/books", books, methods=["POST"]),
+        Route("/price", price),
+        Route("/prices", prices, methods=["POST"]),
+        Route("/midpoint", midpoint),
+        Route("/midpoints", midpoints, methods=["POST"]),
+        Route("/spread", spread),
+        Route("/last-trade-price", last_trade_price),
         Route("/last-trades-prices", last_trades_prices, methods=["POST"]),
-        Route("/prices-history", prices_history), Route("/tick-size", tick_size),
-        Route("/neg-risk", neg_risk), Route("/fee-rate", fee_rate),
+        Route("/prices-history", prices_history),
+        Route("/tick-size", tick_size),
+        Route("/neg-risk", neg_risk),
+        Route("/fee-rate", fee_rate),
         Route("/fee-rate/{token_id}", fee_rate_path),
         Route("/clob-markets/{condition_id}", clob_market_info),
         Route("/markets-by-token/{token_id}", markets_by_token),
-        Route("/markets/{condition_id}", market), Route("/markets", markets),
+        Route("/markets/{condition_id}", market),
+        Route("/markets", markets),
         Route("/auth/api-key", create_api_key, methods=["POST"]),
         Route("/auth/api-key", delete_api_key, methods=["DELETE"]),
         Route("/auth/derive-api-key", derive_api_key),
@@ -352,7 +400,8 @@ def routes(exchange: Exchange) -> list[Route]:  # noqa: PLR0915 - one table of e
         Route("/orders", cancel_orders, methods=["DELETE"]),
         Route("/cancel-all", cancel_all, methods=["DELETE"]),
         Route("/cancel-market-orders", cancel_market, methods=["DELETE"]),
-        Route("/data/order/{order_id}", get_order), Route("/data/orders", open_orders),
+        Route("/data/order/{order_id}", get_order),
+        Route("/data/orders", open_orders),
         Route("/data/trades", account_trades),
         Route("/balance-allowance", balance_allowance),
         Route("/balance-allowance/update", balance_allowance),
@@ -387,10 +436,16 @@ def _balance_allowance(exchange: Exchange, request: Request, key: ApiKey) -> dic
 def _page(request: Request, items: list[dict[str, Any]]) -> Response:
     offset = _cursor_offset(query(request, "next_cursor"))
     limit = 500
-    page = items[offset:offset + limit]
+    page = items[offset : offset + limit]
     more = offset + limit < len(items)
-    return reply({"limit": limit, "count": len(page), "data": page,
-                  "next_cursor": _cursor(offset + limit) if more else END_CURSOR})
+    return reply(
+        {
+            "limit": limit,
+            "count": len(page),
+            "data": page,
+            "next_cursor": _cursor(offset + limit) if more else END_CURSOR,
+        }
+    )
 
 
 def _cursor(offset: int) -> str:

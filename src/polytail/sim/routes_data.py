@@ -38,17 +38,20 @@ def routes(exchange: Exchange) -> list[Route]:
             raise ApiError(400, "required query param 'user' not provided")
         return user.lower() if user else None
 
-    def select(request: Request, *, trades_only: bool, taker_only: bool,
-               v2: bool) -> list[Row]:
+    def select(request: Request, *, trades_only: bool, taker_only: bool, v2: bool) -> list[Row]:
         user = user_param(request, required=not trades_only)
-        markets = set(query_list(request, "condition", "condition_id", "conditionId")
-                      if v2 else query_list(request, "market"))
+        markets = set(
+            query_list(request, "condition", "condition_id", "conditionId")
+            if v2
+            else query_list(request, "market")
+        )
         kinds = set(query_list(request, "type")) if not trades_only else {"TRADE"}
         side = query(request, "side")
         start = query_int(request, "start", default=0)
         end = query_int(request, "end", default=2**40)
         rows = [
-            row for row in tape.rows
+            row
+            for row in tape.rows
             if (user is None or row.wallet.lower() == user)
             and (not kinds or row.kind in kinds)
             and (not markets or row.market.condition_id in markets)
@@ -60,11 +63,12 @@ def routes(exchange: Exchange) -> list[Route]:
         rows.sort(key=lambda row: (row.timestamp, row.sequence), reverse=not ascending)
         return rows
 
-    def v1_page(request: Request, rows: list[Any], *, limit_default: int,
-                limit_max: int) -> list[Any]:
+    def v1_page(
+        request: Request, rows: list[Any], *, limit_default: int, limit_max: int
+    ) -> list[Any]:
         limit = query_int(request, "limit", default=limit_default, low=0, high=limit_max)
         offset = query_int(request, "offset", default=0, low=0, high=MAX_OFFSET)
-        return rows[offset:offset + limit]
+        return rows[offset : offset + limit]
 
     async def activity(request: Request) -> Response:
         rows = select(request, trades_only=False, taker_only=False, v2=False)
@@ -81,13 +85,17 @@ def routes(exchange: Exchange) -> list[Route]:
         user = user_param(request, required=True)
         assert user is not None
         markets = set(query_list(request, "market", "condition", "condition_id"))
-        return [h for h in exchange.holdings(user)
-                if not markets or h.market.condition_id in markets]
+        return [
+            h for h in exchange.holdings(user) if not markets or h.market.condition_id in markets
+        ]
 
     async def positions(request: Request) -> Response:
         threshold = float(query(request, "sizeThreshold") or 1)
-        found = [position_v1(h) for h in holdings(request) if h.shares / 1e6 >= threshold
-                 and h.shares > 0]
+        found = [
+            position_v1(h)
+            for h in holdings(request)
+            if h.shares / 1e6 >= threshold and h.shares > 0
+        ]
         found.sort(key=lambda row: row["currentValue"], reverse=True)
         return reply(v1_page(request, found, limit_default=100, limit_max=500))
 
@@ -105,41 +113,69 @@ def routes(exchange: Exchange) -> list[Route]:
     async def leaderboard(request: Request) -> Response:
         rows = _leaderboard(exchange)
         page = v1_page(request, rows, limit_default=25, limit_max=50)
-        return reply([
-            {"rank": str(index + 1), "proxyWallet": wallet, "userName": tape.profile(wallet).name,
-             "vol": number(volume), "pnl": number(pnl), "profileImage": "", "xUsername": "",
-             "verifiedBadge": False}
-            for index, (wallet, volume, pnl) in enumerate(page)
-        ])
+        return reply(
+            [
+                {
+                    "rank": str(index + 1),
+                    "proxyWallet": wallet,
+                    "userName": tape.profile(wallet).name,
+                    "vol": number(volume),
+                    "pnl": number(pnl),
+                    "profileImage": "",
+                    "xUsername": "",
+                    "verifiedBadge": False,
+                }
+                for index, (wallet, volume, pnl) in enumerate(page)
+            ]
+        )
 
     async def lb_profit(request: Request) -> Response:
         rows = _leaderboard(exchange)[: query_int(request, "limit", default=25, high=1000)]
-        return reply([
-            {"proxyWallet": wallet, "amount": number(pnl), "pseudonym":
-             tape.profile(wallet).pseudonym, "name": tape.profile(wallet).name, "bio": "",
-             "profileImage": "", "profileImageOptimized": "",
-             "period": query(request, "window") or "all"}
-            for wallet, _, pnl in rows
-        ])
+        return reply(
+            [
+                {
+                    "proxyWallet": wallet,
+                    "amount": number(pnl),
+                    "pseudonym": tape.profile(wallet).pseudonym,
+                    "name": tape.profile(wallet).name,
+                    "bio": "",
+                    "profileImage": "",
+                    "profileImageOptimized": "",
+                    "period": query(request, "window") or "all",
+                }
+                for wallet, _, pnl in rows
+            ]
+        )
 
     # -- v2 -----------------------------------------------------------------------------
 
-    def v2_page(request: Request, items: list[Any],
-                render: Callable[[Any], dict[str, Any]]) -> Response:
+    def v2_page(
+        request: Request, items: list[Any], render: Callable[[Any], dict[str, Any]]
+    ) -> Response:
         if query(request, "offset") is not None:
-            raise ApiError(400, "offset is not supported: paginate with cursor",
-                           code="INVALID_PARAMETER", retryable=False, trace_id="sim")
+            raise ApiError(
+                400,
+                "offset is not supported: paginate with cursor",
+                code="INVALID_PARAMETER",
+                retryable=False,
+                trace_id="sim",
+            )
         limit = query_int(request, "limit", default=100, low=1, high=1000)
         fingerprint = _fingerprint(request)
         offset = _decode_cursor(query(request, "cursor"), fingerprint)
-        page = items[offset:offset + limit]
+        page = items[offset : offset + limit]
         more = offset + limit < len(items)
-        return reply({
-            "data": [render(item) for item in page],
-            "pagination": {"limit": limit, "offset": offset, "has_more": more,
-                           "next_cursor": _encode_cursor(offset + limit, fingerprint)
-                           if more else None},
-        })
+        return reply(
+            {
+                "data": [render(item) for item in page],
+                "pagination": {
+                    "limit": limit,
+                    "offset": offset,
+                    "has_more": more,
+                    "next_cursor": _encode_cursor(offset + limit, fingerprint) if more else None,
+                },
+            }
+        )
 
     async def activity_v2_route(request: Request) -> Response:
         rows = select(request, trades_only=False, taker_only=False, v2=True)
@@ -165,11 +201,17 @@ def routes(exchange: Exchange) -> list[Route]:
         return reply({"data": {"proxy_wallet": user, "value": number(total)}})
 
     return [
-        Route("/activity", activity), Route("/trades", trades), Route("/positions", positions),
-        Route("/closed-positions", closed_positions), Route("/value", value),
-        Route("/v1/leaderboard", leaderboard), Route("/lb/profit", lb_profit),
-        Route("/v2/activity", activity_v2_route), Route("/v2/trades", trades_v2_route),
-        Route("/v2/positions", positions_v2_route), Route("/v2/value", value_v2),
+        Route("/activity", activity),
+        Route("/trades", trades),
+        Route("/positions", positions),
+        Route("/closed-positions", closed_positions),
+        Route("/value", value),
+        Route("/v1/leaderboard", leaderboard),
+        Route("/lb/profit", lb_profit),
+        Route("/v2/activity", activity_v2_route),
+        Route("/v2/trades", trades_v2_route),
+        Route("/v2/positions", positions_v2_route),
+        Route("/v2/value", value_v2),
     ]
 
 
@@ -187,8 +229,9 @@ def _leaderboard(exchange: Exchange) -> list[tuple[str, int, int]]:
 
 
 def _fingerprint(request: Request) -> str:
-    params = sorted((k, v) for k, v in request.query_params.multi_items()
-                    if k not in ("cursor", "limit"))
+    params = sorted(
+        (k, v) for k, v in request.query_params.multi_items() if k not in ("cursor", "limit")
+    )
     return base64.b64encode(json.dumps(params).encode()).decode()[-16:]
 
 
@@ -202,8 +245,9 @@ def _decode_cursor(cursor: str | None, fingerprint: str) -> int:
     try:
         offset, seen = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (ValueError, TypeError):
-        raise ApiError(400, "invalid cursor", code="INVALID_CURSOR", retryable=False,
-                       trace_id="sim") from None
+        raise ApiError(
+            400, "invalid cursor", code="INVALID_CURSOR", retryable=False, trace_id="sim"
+        ) from None
     if seen != fingerprint:
         return 0  # the venue silently re-anchors a walk whose filters changed
     return int(offset)

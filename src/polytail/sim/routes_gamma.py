@@ -41,7 +41,8 @@ def routes(exchange: Exchange) -> list[Route]:
         ids = set(query_list(request, "id"))
         closed = query(request, "closed")
         found = [
-            m for m in found
+            m
+            for m in found
             if (not slugs or m.slug in slugs)
             and (not conditions or m.condition_id.lower() in conditions)
             and (not tokens or tokens & set(m.token_ids))
@@ -50,7 +51,7 @@ def routes(exchange: Exchange) -> list[Route]:
         ]
         limit = query_int(request, "limit", default=100, high=1000)
         offset = query_int(request, "offset", default=0)
-        return reply([render_market(exchange, m) for m in found[offset:offset + limit]])
+        return reply([render_market(exchange, m) for m in found[offset : offset + limit]])
 
     async def market_by_id(request: Request) -> Response:
         wanted = request.path_params["id"]
@@ -69,12 +70,15 @@ def routes(exchange: Exchange) -> list[Route]:
     async def events(request: Request) -> Response:
         slugs = set(query_list(request, "slug"))
         ids = set(query_list(request, "id"))
-        found = [e for e in exchange.events.values()
-                 if (not slugs or e.slug in slugs) and (not ids or e.id in ids)]
+        found = [
+            e
+            for e in exchange.events.values()
+            if (not slugs or e.slug in slugs) and (not ids or e.id in ids)
+        ]
         limit = query_int(request, "limit", default=100, high=1000)
         offset = query_int(request, "offset", default=0)
         include = query_bool(request, "include_markets", default=True)
-        rendered = [render_event(exchange, e) for e in found[offset:offset + limit]]
+        rendered = [render_event(exchange, e) for e in found[offset : offset + limit]]
         if not include:
             for event in rendered:
                 event.pop("markets", None)
@@ -93,7 +97,10 @@ def routes(exchange: Exchange) -> list[Route]:
         raise ApiError(404, "event not found")
 
     return [
-        Route("/markets", markets), Route("/markets/slug/{slug}", market_by_slug),
-        Route("/markets/{id}", market_by_id), Route("/events", events),
-        Route("/events/slug/{slug}", event_by_slug), Route("/events/{id}", event_by_id),
+        Route("/markets", markets),
+        Route("/markets/slug/{slug}", market_by_slug),
+        Route("/markets/{id}", market_by_id),
+        Route("/events", events),
+        Route("/events/slug/{slug}", event_by_slug),
+        Route("/events/{id}", event_by_id),
     ]

@@ -105,6 +105,7 @@ class Scenario:
 
 # -- loading ----------------------------------------------------------------------------
 
+
 def load(name_or_path: str, *, seed: int | None = None) -> Scenario:
     """A built-in scenario by name (`synthetic`, `real`) or a TOML/JSON scenario file."""
     if name_or_path == "synthetic":
@@ -117,8 +118,11 @@ def load(name_or_path: str, *, seed: int | None = None) -> Scenario:
             raise ScenarioError(
                 f"scenario {name_or_path!r} is neither a built-in (synthetic, real) nor a file"
             )
-        raw = tomllib.loads(path.read_text()) if path.suffix == ".toml" else json.loads(
-            path.read_text())
+        raw = (
+            tomllib.loads(path.read_text())
+            if path.suffix == ".toml"
+            else json.loads(path.read_text())
+        )
         scenario = parse(raw, default_name=path.stem)
     if seed is not None:
         scenario.seed = seed
@@ -127,13 +131,18 @@ def load(name_or_path: str, *, seed: int | None = None) -> Scenario:
 
 def parse(raw: dict[str, Any], *, default_name: str = "file") -> Scenario:
     try:
-        markets = [MarketSpec(**{**m, "outcomes": tuple(m.get("outcomes", ("Yes", "No")))})
-                   for m in raw.get("markets", [])]
+        markets = [
+            MarketSpec(**{**m, "outcomes": tuple(m.get("outcomes", ("Yes", "No")))})
+            for m in raw.get("markets", [])
+        ]
         leaders = []
         for entry in raw.get("leaders", []):
             trades = [TradeSpec(**t) for t in entry.get("trades", [])]
-            leaders.append(LeaderSpec(**{**entry, "trades": trades,
-                                         "markets": tuple(entry.get("markets", ()))}))
+            leaders.append(
+                LeaderSpec(
+                    **{**entry, "trades": trades, "markets": tuple(entry.get("markets", ()))}
+                )
+            )
         scenario = Scenario(
             name=str(raw.get("name", default_name)),
             seed=int(raw.get("seed", 7)),
@@ -162,50 +171,121 @@ def synthetic() -> Scenario:
     """Markets of both versions (with neg-risk), realistic books, four leader styles."""
     best_picture = "Best Picture 2027"
     markets = [
-        MarketSpec(slug="btc-above-150k-dec-31", question="Will Bitcoin close above $150k on "
-                   "Dec 31?", mid="0.37", fee_rate="0.07", fee_type="crypto_fees",
-                   event="bitcoin-above-150k"),
-        MarketSpec(slug="best-picture-the-long-road", question="Will 'The Long Road' win Best "
-                   "Picture?", neg_risk=True, event="best-picture-2027",
-                   event_title=best_picture, mid="0.46"),
-        MarketSpec(slug="best-picture-glass-harbor", question="Will 'Glass Harbor' win Best "
-                   "Picture?", neg_risk=True, event="best-picture-2027",
-                   event_title=best_picture, mid="0.31"),
-        MarketSpec(slug="best-picture-other", question="Will another film win Best Picture?",
-                   neg_risk=True, event="best-picture-2027", event_title=best_picture,
-                   mid="0.22"),
-        MarketSpec(slug="fed-cuts-in-december", question="Will the Fed cut rates in December?",
-                   version="v2", mid="0.64", fee_rate="0.04", fee_type="economics_fees",
-                   event="fed-december-decision"),
-        MarketSpec(slug="mayor-runoff-winner-a", question="Will Candidate A win the runoff?",
-                   version="v2", neg_risk=True, event="mayor-runoff", event_title="Mayor "
-                   "runoff", mid="0.55"),
-        MarketSpec(slug="btc-updown-5m-demo", question="Bitcoin Up or Down - next 5 minutes",
-                   outcomes=("Up", "Down"), tick="0.001", mid="0.512", spread="0.004",
-                   fee_rate="0.25", fee_exponent="2", fee_type="crypto_fees",
-                   resolve_after=300, winner=0, duration=300, event="btc-updown-5m-demo"),
+        MarketSpec(
+            slug="btc-above-150k-dec-31",
+            question="Will Bitcoin close above $150k on Dec 31?",
+            mid="0.37",
+            fee_rate="0.07",
+            fee_type="crypto_fees",
+            event="bitcoin-above-150k",
+        ),
+        MarketSpec(
+            slug="best-picture-the-long-road",
+            question="Will 'The Long Road' win Best Picture?",
+            neg_risk=True,
+            event="best-picture-2027",
+            event_title=best_picture,
+            mid="0.46",
+        ),
+        MarketSpec(
+            slug="best-picture-glass-harbor",
+            question="Will 'Glass Harbor' win Best Picture?",
+            neg_risk=True,
+            event="best-picture-2027",
+            event_title=best_picture,
+            mid="0.31",
+        ),
+        MarketSpec(
+            slug="best-picture-other",
+            question="Will another film win Best Picture?",
+            neg_risk=True,
+            event="best-picture-2027",
+            event_title=best_picture,
+            mid="0.22",
+        ),
+        MarketSpec(
+            slug="fed-cuts-in-december",
+            question="Will the Fed cut rates in December?",
+            version="v2",
+            mid="0.64",
+            fee_rate="0.04",
+            fee_type="economics_fees",
+            event="fed-december-decision",
+        ),
+        MarketSpec(
+            slug="mayor-runoff-winner-a",
+            question="Will Candidate A win the runoff?",
+            version="v2",
+            neg_risk=True,
+            event="mayor-runoff",
+            event_title="Mayor runoff",
+            mid="0.55",
+        ),
+        MarketSpec(
+            slug="btc-updown-5m-demo",
+            question="Bitcoin Up or Down - next 5 minutes",
+            outcomes=("Up", "Down"),
+            tick="0.001",
+            mid="0.512",
+            spread="0.004",
+            fee_rate="0.25",
+            fee_exponent="2",
+            fee_type="crypto_fees",
+            resolve_after=300,
+            winner=0,
+            duration=300,
+            event="btc-updown-5m-demo",
+        ),
     ]
     leaders = [
-        LeaderSpec(name="trend-tina", style="trend", every=25, shares="60",
-                   markets=("btc-above-150k-dec-31", "fed-cuts-in-december")),
-        LeaderSpec(name="scalper-sam", style="scalper", every=15, shares="40",
-                   markets=("btc-updown-5m-demo", "best-picture-the-long-road")),
-        LeaderSpec(name="contrarian-cleo", style="contrarian", every=30, shares="80",
-                   markets=("best-picture-glass-harbor", "mayor-runoff-winner-a")),
-        LeaderSpec(name="whale-walt", style="whale", every=90, shares="5",
-                   markets=("fed-cuts-in-december",)),
+        LeaderSpec(
+            name="trend-tina",
+            style="trend",
+            every=25,
+            shares="60",
+            markets=("btc-above-150k-dec-31", "fed-cuts-in-december"),
+        ),
+        LeaderSpec(
+            name="scalper-sam",
+            style="scalper",
+            every=15,
+            shares="40",
+            markets=("btc-updown-5m-demo", "best-picture-the-long-road"),
+        ),
+        LeaderSpec(
+            name="contrarian-cleo",
+            style="contrarian",
+            every=30,
+            shares="80",
+            markets=("best-picture-glass-harbor", "mayor-runoff-winner-a"),
+        ),
+        LeaderSpec(
+            name="whale-walt",
+            style="whale",
+            every=90,
+            shares="5",
+            markets=("fed-cuts-in-december",),
+        ),
     ]
     return Scenario(name="synthetic", markets=markets, leaders=leaders, background_interval=4)
 
 
 # -- installing -------------------------------------------------------------------------
 
-def build_exchange(scenario: Scenario, *, settle_delays: tuple[float, float] = (0.02, 0.05),
-                   ) -> Exchange:
+
+def build_exchange(
+    scenario: Scenario,
+    *,
+    settle_delays: tuple[float, float] = (0.02, 0.05),
+) -> Exchange:
     start = scenario.start_time if scenario.start_time is not None else float(int(time.time()))
-    exchange = Exchange(seed=scenario.seed, start_time=start,
-                        realtime=scenario.clock == "realtime", speed=scenario.speed,
-                        settle_delays=settle_delays)
+    exchange = Exchange(
+        seed=scenario.seed,
+        start_time=start,
+        realtime=scenario.clock == "realtime",
+        speed=scenario.speed,
+        settle_delays=settle_delays,
+    )
     install(exchange, scenario)
     return exchange
 
@@ -223,8 +303,12 @@ def install(exchange: Exchange, scenario: Scenario) -> None:
     for leader in scenario.leaders:
         _install_leader(exchange, scenario, leader, by_slug, rng)
     if scenario.background_interval > 0:
-        _background(exchange, list(by_slug.values()), scenario.background_interval,
-                    random.Random(scenario.seed * 31 + 1))
+        _background(
+            exchange,
+            list(by_slug.values()),
+            scenario.background_interval,
+            random.Random(scenario.seed * 31 + 1),
+        )
     if scenario.replay:
         from polytail.sim import replay  # noqa: PLC0415 - reads recorded data only when asked
 
@@ -247,8 +331,12 @@ def _market(exchange: Exchange, spec: MarketSpec, index: int) -> Market:
     event_slug = spec.event or spec.slug
     event = next((e for e in exchange.events.values() if e.slug == event_slug), None)
     if event is None:
-        event = Event(id=str(20_000 + len(exchange.events)), slug=event_slug,
-                      title=spec.event_title or spec.question, neg_risk=spec.neg_risk)
+        event = Event(
+            id=str(20_000 + len(exchange.events)),
+            slug=event_slug,
+            title=spec.event_title or spec.question,
+            neg_risk=spec.neg_risk,
+        )
     tick = price_micros(spec.tick)
     if UNIT % tick:
         raise ScenarioError(f"market {spec.slug}: tick {spec.tick} does not divide 1")
@@ -275,8 +363,14 @@ def _market(exchange: Exchange, spec: MarketSpec, index: int) -> Market:
     )
 
 
-def seed_levels(exchange: Exchange, market: Market, token: str, *,
-                bids: list[tuple[int, int]], asks: list[tuple[int, int]]) -> None:
+def seed_levels(
+    exchange: Exchange,
+    market: Market,
+    token: str,
+    *,
+    bids: list[tuple[int, int]],
+    asks: list[tuple[int, int]],
+) -> None:
     """House resting orders at the given (price, shares) levels of one token."""
     house = exchange.house
     exchange.fund(house)
@@ -315,8 +409,9 @@ def _seed_book(exchange: Exchange, market: Market, spec: MarketSpec, rng: random
         seed_levels(exchange, market, token, bids=bids, asks=asks)
 
 
-def _schedule_resolution(exchange: Exchange, scenario: Scenario, market: Market, winner: int,
-                         after: float) -> None:
+def _schedule_resolution(
+    exchange: Exchange, scenario: Scenario, market: Market, winner: int, after: float
+) -> None:
     def resolve() -> None:
         if market.closed:
             return
@@ -334,8 +429,13 @@ def _schedule_resolution(exchange: Exchange, scenario: Scenario, market: Market,
     exchange.at(exchange.clock.now() + after, resolve)
 
 
-def _install_leader(exchange: Exchange, scenario: Scenario, leader: LeaderSpec,
-                    by_slug: dict[str, Market], rng: random.Random) -> None:
+def _install_leader(
+    exchange: Exchange,
+    scenario: Scenario,
+    leader: LeaderSpec,
+    by_slug: dict[str, Market],
+    rng: random.Random,
+) -> None:
     wallet = leader.wallet or exchange.named_wallet(leader.name)
     pseudonym = "-".join(part.capitalize() for part in leader.name.split("-"))
     exchange.register_wallet(wallet, profile=Profile(name=leader.name, pseudonym=pseudonym))
@@ -349,17 +449,29 @@ def _install_leader(exchange: Exchange, scenario: Scenario, leader: LeaderSpec,
         side = spec.side.upper()
         if side not in ("BUY", "SELL"):
             raise ScenarioError(f"leader {leader.name}: side must be BUY or SELL")
-        exchange.at(start + spec.at, _action(exchange, wallet, token, side, units(spec.shares),
-                                             price_micros(spec.price), spec.burst))
+        exchange.at(
+            start + spec.at,
+            _action(
+                exchange,
+                wallet,
+                token,
+                side,
+                units(spec.shares),
+                price_micros(spec.price),
+                spec.burst,
+            ),
+        )
     if leader.style != "script":
         markets = [by_slug[slug] for slug in leader.markets if slug in by_slug] or list(
-            by_slug.values())
+            by_slug.values()
+        )
         style = random.Random(rng.random())
         _schedule_style(exchange, wallet, leader, markets, style, start + leader.every)
 
 
-def _action(exchange: Exchange, wallet: str, token: str, side: str, shares: int, price: int,
-            burst: int = 0) -> Any:
+def _action(
+    exchange: Exchange, wallet: str, token: str, side: str, shares: int, price: int, burst: int = 0
+) -> Any:
     def run() -> None:
         market = exchange.market_for_token(token)
         if market.closed:
@@ -375,8 +487,14 @@ def _action(exchange: Exchange, wallet: str, token: str, side: str, shares: int,
     return run
 
 
-def _schedule_style(exchange: Exchange, wallet: str, leader: LeaderSpec, markets: list[Market],
-                    rng: random.Random, when: float) -> None:
+def _schedule_style(
+    exchange: Exchange,
+    wallet: str,
+    leader: LeaderSpec,
+    markets: list[Market],
+    rng: random.Random,
+    when: float,
+) -> None:
     """One cycle of a leader's style, then the next cycle (so the demo keeps going)."""
     open_markets = [m for m in markets if not m.closed]
     if not open_markets:
@@ -385,11 +503,17 @@ def _schedule_style(exchange: Exchange, wallet: str, leader: LeaderSpec, markets
     shares = units(leader.shares)
     moves: list[tuple[float, int, Side, int]] = []  # (delay, outcome, side, shares)
     if leader.style == "trend":
-        moves = [(0, 0, "BUY", shares), (leader.every / 3, 0, "BUY", shares // 2),
-                 (2 * leader.every / 3, 0, "BUY", shares // 2)]
+        moves = [
+            (0, 0, "BUY", shares),
+            (leader.every / 3, 0, "BUY", shares // 2),
+            (2 * leader.every / 3, 0, "BUY", shares // 2),
+        ]
     elif leader.style == "scalper":
-        moves = [(0, 0, "BUY", shares), (leader.every / 3, 0, "SELL", shares // 2),
-                 (2 * leader.every / 3, 0, "SELL", shares - shares // 2)]
+        moves = [
+            (0, 0, "BUY", shares),
+            (leader.every / 3, 0, "SELL", shares // 2),
+            (2 * leader.every / 3, 0, "SELL", shares - shares // 2),
+        ]
     elif leader.style == "contrarian":
         outcome = 1 if exchange.price_of(market.token_ids[0]) > UNIT // 2 else 0
         moves = [(0, outcome, "BUY", shares), (leader.every / 2, outcome, "SELL", shares // 4)]
@@ -412,9 +536,10 @@ def _schedule_style(exchange: Exchange, wallet: str, leader: LeaderSpec, markets
                     _action(exchange, wallet, token, side, amount, price)()
 
         exchange.at(when + delay, act)
-    exchange.at(when + leader.every,
-                lambda: _schedule_style(exchange, wallet, leader, markets, rng,
-                                        when + leader.every))
+    exchange.at(
+        when + leader.every,
+        lambda: _schedule_style(exchange, wallet, leader, markets, rng, when + leader.every),
+    )
 
 
 def _take_price(exchange: Exchange, token: str, side: Side) -> int:
@@ -427,8 +552,9 @@ def _take_price(exchange: Exchange, token: str, side: Side) -> int:
     return best - best % market.tick
 
 
-def _background(exchange: Exchange, markets: list[Market], interval: float,
-                rng: random.Random) -> None:
+def _background(
+    exchange: Exchange, markets: list[Market], interval: float, rng: random.Random
+) -> None:
     """Crowd wallets posting and taking small orders near the mid, every `interval` s."""
     crowd = [exchange.named_wallet(f"crowd-{i}") for i in range(4)]
     for wallet in crowd:
@@ -439,25 +565,29 @@ def _background(exchange: Exchange, markets: list[Market], interval: float,
         live = [m for m in markets if not m.closed]
         if live:
             market = rng.choice(live)
-            token = market.token_ids[rng.randrange(2)] if len(market.token_ids) > 1 else \
-                market.token_ids[0]
+            token = (
+                market.token_ids[rng.randrange(2)]
+                if len(market.token_ids) > 1
+                else market.token_ids[0]
+            )
             wallet = rng.choice(crowd)
             side: Side = rng.choice(("BUY", "SELL"))
             shares = rng.randrange(5, 60) * UNIT
             try:
                 if rng.random() < 0.5:
                     price = _take_price(exchange, token, side)
-                    scripting.trade(exchange, wallet, token, side, shares, price,
-                                    ensure_liquidity=False)
+                    scripting.trade(
+                        exchange, wallet, token, side, shares, price, ensure_liquidity=False
+                    )
                 else:
                     mid = exchange.price_of(token)
                     offset = market.tick * rng.randrange(1, 4)
                     price = mid - offset if side == "BUY" else mid + offset
-                    price = min(max(price - price % market.tick, market.tick),
-                                UNIT - market.tick)
+                    price = min(max(price - price % market.tick, market.tick), UNIT - market.tick)
                     if side == "SELL":
-                        held = exchange.engine.available(exchange.wallets[wallet.lower()].address,
-                                                         token)
+                        held = exchange.engine.available(
+                            exchange.wallets[wallet.lower()].address, token
+                        )
                         if held < shares:
                             exchange.split(wallet, market.condition_id, shares - held, fund=True)
                     exchange.place(wallet, token, side, shares, price, post_only=True)

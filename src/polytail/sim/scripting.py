@@ -26,9 +26,14 @@ class ScriptedTrade:
     fills: int
 
     def describe(self) -> dict[str, object]:
-        return {"transaction_hash": self.tx_hash, "order_id": self.order_id,
-                "shares": text(self.shares), "notional": text(self.notional),
-                "fee": text(self.fee), "fills": self.fills}
+        return {
+            "transaction_hash": self.tx_hash,
+            "order_id": self.order_id,
+            "shares": text(self.shares),
+            "notional": text(self.notional),
+            "fee": text(self.fee),
+            "fills": self.fills,
+        }
 
 
 def provide_liquidity(exchange: Exchange, token: str, side: Side, shares: int, price: int) -> None:
@@ -80,8 +85,7 @@ def trade(
         provide_liquidity(exchange, token, side, shares, price)
     if fund:
         _fund_for(exchange, wallet, market.condition_id, token, side, shares, price)
-    execution = exchange.place(wallet, token, side, shares, Fraction(price),
-                               order_type=order_type)
+    execution = exchange.place(wallet, token, side, shares, Fraction(price), order_type=order_type)
     return _describe(exchange, execution)
 
 
@@ -101,14 +105,22 @@ def burst(
     done = []
     with exchange.one_transaction():
         for _ in range(count):
-            execution = exchange.place(wallet, token, side, shares_each, Fraction(price),
-                                       order_type="FAK")
+            execution = exchange.place(
+                wallet, token, side, shares_each, Fraction(price), order_type="FAK"
+            )
             done.append(execution)
     return [_describe(exchange, execution) for execution in done]
 
 
-def _fund_for(exchange: Exchange, wallet: str, condition_id: str, token: str, side: Side,
-              shares: int, price: int) -> None:
+def _fund_for(
+    exchange: Exchange,
+    wallet: str,
+    condition_id: str,
+    token: str,
+    side: Side,
+    shares: int,
+    price: int,
+) -> None:
     exchange.fund(wallet)
     market = exchange.market_for_token(token)
     if side == "BUY":

@@ -32,8 +32,11 @@ class AdminClient:
     """The admin API over HTTP (what tests, the demo and `polytail sim` users script with)."""
 
     def __init__(self, base_url: str, token: str, *, timeout: float = 30.0) -> None:
-        self._client = httpx.Client(base_url=base_url.rstrip("/") + "/", timeout=timeout,
-                                    headers={"Authorization": f"Bearer {token}"})
+        self._client = httpx.Client(
+            base_url=base_url.rstrip("/") + "/",
+            timeout=timeout,
+            headers={"Authorization": f"Bearer {token}"},
+        )
 
     def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         response = self._client.request(method, path.lstrip("/"), json=body)
@@ -47,17 +50,26 @@ class AdminClient:
     def ledger(self) -> dict[str, Any]:
         return self.call("GET", "ledger")  # type: ignore[no-any-return]
 
-    def fund(self, wallet: str, *, pusd: str = "0", owner: str | None = None,
-             kind: str | None = None, name: str | None = None, approve: bool = True,
-             shares: dict[str, str] | None = None) -> Any:
+    def fund(
+        self,
+        wallet: str,
+        *,
+        pusd: str = "0",
+        owner: str | None = None,
+        kind: str | None = None,
+        name: str | None = None,
+        approve: bool = True,
+        shares: dict[str, str] | None = None,
+    ) -> Any:
         body: dict[str, Any] = {"wallet": wallet, "pusd": pusd, "approve": approve}
         body.update({k: v for k, v in (("owner", owner), ("kind", kind), ("name", name)) if v})
         if shares:
             body["shares"] = shares
         return self.call("POST", "fund", body)
 
-    def approve(self, wallet: str, spender: str, *, amount: str | None = None,
-                approved: bool | None = None) -> Any:
+    def approve(
+        self, wallet: str, spender: str, *, amount: str | None = None, approved: bool | None = None
+    ) -> Any:
         body: dict[str, Any] = {"wallet": wallet, "spender": spender}
         if amount is not None:
             body["amount"] = amount
@@ -65,27 +77,75 @@ class AdminClient:
             body["approved"] = approved
         return self.call("POST", "approve", body)
 
-    def trade(self, wallet: str, token_id: str, side: str, *, shares: str, price: str,
-              ensure_liquidity: bool = True, order_type: str = "FAK") -> Any:
-        return self.call("POST", "trade", {"wallet": wallet, "token_id": token_id, "side": side,
-                                           "shares": shares, "price": price,
-                                           "ensure_liquidity": ensure_liquidity,
-                                           "order_type": order_type})
+    def trade(
+        self,
+        wallet: str,
+        token_id: str,
+        side: str,
+        *,
+        shares: str,
+        price: str,
+        ensure_liquidity: bool = True,
+        order_type: str = "FAK",
+    ) -> Any:
+        return self.call(
+            "POST",
+            "trade",
+            {
+                "wallet": wallet,
+                "token_id": token_id,
+                "side": side,
+                "shares": shares,
+                "price": price,
+                "ensure_liquidity": ensure_liquidity,
+                "order_type": order_type,
+            },
+        )
 
-    def burst(self, wallet: str, token_id: str, side: str, *, count: int, shares_each: str,
-              price: str) -> Any:
-        return self.call("POST", "burst", {"wallet": wallet, "token_id": token_id, "side": side,
-                                           "count": count, "shares_each": shares_each,
-                                           "price": price})
+    def burst(
+        self, wallet: str, token_id: str, side: str, *, count: int, shares_each: str, price: str
+    ) -> Any:
+        return self.call(
+            "POST",
+            "burst",
+            {
+                "wallet": wallet,
+                "token_id": token_id,
+                "side": side,
+                "count": count,
+                "shares_each": shares_each,
+                "price": price,
+            },
+        )
 
-    def order(self, wallet: str, token_id: str, side: str, *, shares: str, price: str,
-              order_type: str = "GTC", post_only: bool = False) -> Any:
-        return self.call("POST", "order", {"wallet": wallet, "token_id": token_id, "side": side,
-                                           "shares": shares, "price": price,
-                                           "order_type": order_type, "post_only": post_only})
+    def order(
+        self,
+        wallet: str,
+        token_id: str,
+        side: str,
+        *,
+        shares: str,
+        price: str,
+        order_type: str = "GTC",
+        post_only: bool = False,
+    ) -> Any:
+        return self.call(
+            "POST",
+            "order",
+            {
+                "wallet": wallet,
+                "token_id": token_id,
+                "side": side,
+                "shares": shares,
+                "price": price,
+                "order_type": order_type,
+                "post_only": post_only,
+            },
+        )
 
-    def resolve(self, condition_id: str, *, winner: int | None = None,
-                payouts: list[str] | None = None) -> Any:
+    def resolve(
+        self, condition_id: str, *, winner: int | None = None, payouts: list[str] | None = None
+    ) -> Any:
         body: dict[str, Any] = {"condition_id": condition_id}
         if payouts is not None:
             body["payouts"] = payouts
@@ -99,8 +159,13 @@ class AdminClient:
     def advance(self, seconds: float) -> Any:
         return self.call("POST", "clock/advance", {"seconds": seconds})
 
-    def faults(self, *, set: list[dict[str, Any]] | None = None,  # noqa: A002
-               add: list[dict[str, Any]] | None = None, clear: bool = False) -> Any:
+    def faults(
+        self,
+        *,
+        set: list[dict[str, Any]] | None = None,
+        add: list[dict[str, Any]] | None = None,
+        clear: bool = False,
+    ) -> Any:
         body: dict[str, Any] = {"clear": clear}
         if set is not None:
             body["set"] = set
@@ -109,8 +174,11 @@ class AdminClient:
         return self.call("POST", "faults", body)
 
     def restart(self, *, down_seconds: float = 1.0, post_only_seconds: float = 120.0) -> Any:
-        return self.call("POST", "restart", {"down_seconds": down_seconds,
-                                             "post_only_seconds": post_only_seconds})
+        return self.call(
+            "POST",
+            "restart",
+            {"down_seconds": down_seconds, "post_only_seconds": post_only_seconds},
+        )
 
     def drop(self, channel: str | None = None) -> Any:
         return self.call("POST", "drop", {"channel": channel} if channel else {})
@@ -168,12 +236,19 @@ def start_sim(
     exchange = build_exchange(spec, settle_delays=settle_delays)
     token = admin_token or secrets.token_urlsafe(24)
     chosen = port or free_port(host)
-    config = uvicorn.Config(create_app(exchange, token), host=host, port=chosen,
-                            log_level="warning", lifespan="on", ws="websockets-sansio",
-                            timeout_graceful_shutdown=1)
+    config = uvicorn.Config(
+        create_app(exchange, token),
+        host=host,
+        port=chosen,
+        log_level="warning",
+        lifespan="on",
+        ws="websockets-sansio",
+        timeout_graceful_shutdown=1,
+    )
     server = _Server(config)
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), name="polytail-sim",
-                              daemon=True)
+    thread = threading.Thread(
+        target=lambda: asyncio.run(server.serve()), name="polytail-sim", daemon=True
+    )
     thread.start()
     while not server.started:
         if not thread.is_alive():

@@ -17,7 +17,7 @@ from functools import lru_cache
 from eth_abi.abi import encode as abi_encode
 from eth_account import Account
 from eth_account.messages import encode_typed_data
-from eth_keys import KeyAPI
+from eth_keys.main import KeyAPI
 from eth_keys.exceptions import BadSignature
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
@@ -91,8 +91,13 @@ def domain_separator(version: str, verifying_contract: str) -> bytes:
     return keccak(
         abi_encode(
             ["bytes32", "bytes32", "bytes32", "uint256", "address"],
-            [_DOMAIN_TYPEHASH, _EXCHANGE_NAME, keccak(version.encode()), CHAIN_ID,
-             verifying_contract],
+            [
+                _DOMAIN_TYPEHASH,
+                _EXCHANGE_NAME,
+                keccak(version.encode()),
+                CHAIN_ID,
+                verifying_contract,
+            ],
         )
     )
 
@@ -100,11 +105,34 @@ def domain_separator(version: str, verifying_contract: str) -> bytes:
 def order_struct_hash(order: SignedOrder) -> bytes:
     return keccak(
         abi_encode(
-            ["bytes32", "uint256", "address", "address", "uint256", "uint256", "uint256",
-             "uint8", "uint8", "uint256", "bytes32", "bytes32"],
-            [_ORDER_TYPEHASH, order.salt, order.maker, order.signer, order.token_id,
-             order.maker_amount, order.taker_amount, order.side, order.signature_type,
-             order.timestamp, order.metadata, order.builder],
+            [
+                "bytes32",
+                "uint256",
+                "address",
+                "address",
+                "uint256",
+                "uint256",
+                "uint256",
+                "uint8",
+                "uint8",
+                "uint256",
+                "bytes32",
+                "bytes32",
+            ],
+            [
+                _ORDER_TYPEHASH,
+                order.salt,
+                order.maker,
+                order.signer,
+                order.token_id,
+                order.maker_amount,
+                order.taker_amount,
+                order.side,
+                order.signature_type,
+                order.timestamp,
+                order.metadata,
+                order.builder,
+            ],
         )
     )
 
@@ -162,8 +190,15 @@ def _verify_deposit_wallet(order: SignedOrder, separator: bytes) -> str:
     struct_hash = keccak(
         abi_encode(
             ["bytes32", "bytes32", "bytes32", "bytes32", "uint256", "address", "bytes32"],
-            [_TYPED_DATA_SIGN_TYPEHASH, contents_hash, keccak(b"DepositWallet"), keccak(b"1"),
-             CHAIN_ID, order.maker, b"\x00" * 32],
+            [
+                _TYPED_DATA_SIGN_TYPEHASH,
+                contents_hash,
+                keccak(b"DepositWallet"),
+                keccak(b"1"),
+                CHAIN_ID,
+                order.maker,
+                b"\x00" * 32,
+            ],
         )
     )
     return recover(keccak(b"\x19\x01" + separator + struct_hash), signature)
@@ -195,8 +230,9 @@ def clob_auth_signer(*, address: str, timestamp: str, nonce: int, signature: str
         },
     }
     try:
-        return str(Account.recover_message(encode_typed_data(full_message=typed),
-                                           signature=signature))
+        return str(
+            Account.recover_message(encode_typed_data(full_message=typed), signature=signature)
+        )
     except Exception as error:  # eth-account raises several types for bad input
         raise SignatureRejected("Invalid L1 Request headers") from error
 

@@ -16,8 +16,12 @@ from polytail.sim.exchange import Exchange
 
 
 def routes(exchange: Exchange) -> list[WebSocketRoute]:
-    async def serve(websocket: WebSocket, subscriber: Subscriber,
-                    on_frame: Callable[[Any], None], pong: str | None) -> None:
+    async def serve(
+        websocket: WebSocket,
+        subscriber: Subscriber,
+        on_frame: Callable[[Any], None],
+        pong: str | None,
+    ) -> None:
         await websocket.accept()
         exchange.hub.join(subscriber)
 
@@ -47,8 +51,9 @@ def routes(exchange: Exchange) -> list[WebSocketRoute]:
         finally:
             exchange.hub.leave(subscriber)
             reading.cancel()
-            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError,
-                                     Exception):
+            with contextlib.suppress(
+                asyncio.CancelledError, WebSocketDisconnect, RuntimeError, Exception
+            ):
                 await reading
             with contextlib.suppress(Exception):
                 await websocket.close()
@@ -63,8 +68,7 @@ def routes(exchange: Exchange) -> list[WebSocketRoute]:
             if frame.get("operation") == "unsubscribe":
                 subscriber.assets.difference_update(assets)
                 return
-            new = [a for a in assets if a in exchange.token_markets and
-                   a not in subscriber.assets]
+            new = [a for a in assets if a in exchange.token_markets and a not in subscriber.assets]
             subscriber.assets.update(assets)
             if new:
                 books = [{"event_type": "book", **exchange.book_snapshot(a)} for a in new]
@@ -82,8 +86,10 @@ def routes(exchange: Exchange) -> list[WebSocketRoute]:
             if frame.get("type") == "user":
                 auth = frame.get("auth") or {}
                 key = exchange.api_keys.get(str(auth.get("apiKey", "")))
-                if key is None or key.secret != auth.get("secret") or (
-                    key.passphrase != auth.get("passphrase")
+                if (
+                    key is None
+                    or key.secret != auth.get("secret")
+                    or (key.passphrase != auth.get("passphrase"))
                 ):
                     subscriber.send(json.dumps({"error": "Unauthorized/Invalid api key"}))
                     subscriber.close()
@@ -106,7 +112,8 @@ def routes(exchange: Exchange) -> list[WebSocketRoute]:
                 return
             wanted = {
                 (str(s.get("topic")), str(s.get("type", "*")))
-                for s in frame.get("subscriptions") or [] if isinstance(s, dict)
+                for s in frame.get("subscriptions") or []
+                if isinstance(s, dict)
             }
             if frame.get("action") == "subscribe":
                 subscriber.topics.update(wanted)

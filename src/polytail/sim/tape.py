@@ -47,7 +47,9 @@ class Row:
 
     @property
     def outcome_index(self) -> int:
-        return self.market.outcome_index(self.token_id) if self.token_id else NON_TRADE_OUTCOME_INDEX
+        return (
+            self.market.outcome_index(self.token_id) if self.token_id else NON_TRADE_OUTCOME_INDEX
+        )
 
     @property
     def outcome(self) -> str:
