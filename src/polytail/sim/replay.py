@@ -163,6 +163,7 @@ def _resolver(
         if market.closed:
             return
         exchange.resolve(market.condition_id, payouts)
+
         def redeem() -> None:
             exchange.redeem(wallet, market.condition_id)
 

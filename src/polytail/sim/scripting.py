@@ -37,20 +37,32 @@ class ScriptedTrade:
 
 
 def provide_liquidity(exchange: Exchange, token: str, side: Side, shares: int, price: int) -> None:
-    """Make sure a taker of `side` finds `shares` at `price` or better (house posts the rest)."""
-    book = exchange.engine.books[token]
+    """Make sure a taker of `side` finds `shares` at `price` or better (house posts the rest).
+
+    A house order that crosses resting orders of the other side trades with them first
+    (they were better for the house); it repeats until enough rests for the scripted taker.
+    """
+    for _ in range(8):
+        missing = shares - _available(exchange, token, side, price)
+        if missing <= 0:
+            return
+        _post_house(exchange, token, side, missing, price)
+    raise OrderRejected("could not provide liquidity for the scripted trade")
+
+
+def _available(exchange: Exchange, token: str, side: Side, price: int) -> int:
     available = 0
-    for maker in book.opposite(side):
+    for maker in exchange.engine.books[token].opposite(side):
         if (side == "BUY" and maker.price > price) or (side == "SELL" and maker.price < price):
             break
         available += maker.remaining - maker.remaining % lot(maker.price)
-    missing = shares - available
-    if missing <= 0:
-        return
+    return available
+
+
+def _post_house(exchange: Exchange, token: str, side: Side, missing: int, price: int) -> None:
     step = lot(price)
-    missing += -missing % step
     market = exchange.market_for_token(token)
-    missing = max(missing, market.min_size)
+    missing = max(missing + -missing % step, market.min_size)
     missing += -missing % step
     house = exchange.house
     exchange.fund(house)

@@ -17,8 +17,8 @@ from functools import lru_cache
 from eth_abi.abi import encode as abi_encode
 from eth_account import Account
 from eth_account.messages import encode_typed_data
-from eth_keys.main import KeyAPI
 from eth_keys.exceptions import BadSignature
+from eth_keys.main import KeyAPI
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
