@@ -66,6 +66,7 @@ def _post_house(exchange: Exchange, token: str, side: Side, missing: int, price:
     missing += -missing % step
     house = exchange.house
     exchange.fund(house)
+    _withdraw_crossing_quotes(exchange, token, side, price)
     if side == "BUY":  # the house sells: it needs the shares
         short = missing - exchange.engine.available(house, token)
         if short > 0:
@@ -77,6 +78,15 @@ def _post_house(exchange: Exchange, token: str, side: Side, missing: int, price:
         if short > 0:
             exchange.fund(house, pusd=short)
         exchange.place(house, token, "BUY", missing, price)
+
+
+def _withdraw_crossing_quotes(exchange: Exchange, token: str, side: Side, price: int) -> None:
+    """The house re-quotes: its own orders that the new quote would cross are cancelled."""
+    for order in exchange.engine.open_orders(exchange.house):
+        if order.token_id != token or order.side != side:
+            continue
+        if (side == "BUY" and order.price >= price) or (side == "SELL" and order.price <= price):
+            exchange.cancel([order.id], owner=order.owner)
 
 
 def trade(

@@ -259,7 +259,7 @@ def start_sim(
         yield running
     finally:
         running.admin.close()
-        loop = exchange._loop  # noqa: SLF001 - the server thread's loop, set at startup
+        loop = exchange._loop
         if loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(exchange.hub.drop)
         server.should_exit = True
