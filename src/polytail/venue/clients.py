@@ -18,10 +18,10 @@ from polytail.venue.books import BookCache
 from polytail.venue.chain import ChainClient
 from polytail.venue.clob import ClobPublic
 from polytail.venue.data_api import DataApiV1, DataApiV2
+from polytail.venue.errors import NotFound
 from polytail.venue.gamma import GammaClient
 from polytail.venue.http import HttpCore, shared_client
 from polytail.venue.limits import PUBLISHED, Limit, RateLimiter
-from polytail.venue.errors import NotFound
 from polytail.venue.markets import Loader, MarketCache
 from polytail.venue.resilience import Breakers
 from polytail.venue.stats import VenueStats

@@ -65,10 +65,13 @@ class RetryPolicy:
             return max(0.0, error.retry_after)
         if isinstance(error, EngineRestarting):
             restart = wait_exponential_jitter(
-                initial=self.restart_base_s, max=self.restart_max_s, jitter=self.restart_base_s
+                multiplier=self.restart_base_s, max=self.restart_max_s, jitter=self.restart_base_s
             )
             return float(restart(state))
-        return float(wait_exponential_jitter(initial=self.base_s, max=self.max_s)(state))
+        backoff = wait_exponential_jitter(
+            multiplier=self.base_s, max=self.max_s, jitter=self.base_s
+        )
+        return float(backoff(state))
 
 
 READ = RetryPolicy()
