@@ -99,7 +99,7 @@ async def test_a_slow_reply_times_out(stub: tuple[Stub, str], core: HttpCore) ->
     venue.on("GET", "/slow", Reply({"late": True}, delay_s=0.4))
     core.timeout_s = 0.1
     started = time.monotonic()
-    with pytest.raises(VenueTimeout, match="within 0.1 s"):
+    with pytest.raises(VenueTimeout, match=r"within 0\.1 s"):
         await core.get_json("/slow", family="clob", retry=ONCE)
     assert time.monotonic() - started < 0.5
 

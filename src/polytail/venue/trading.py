@@ -268,10 +268,12 @@ class LiveTrading:
         *,
         limiter: RateLimiter | None = None,
         timeout_s: float = 10.0,
+        order_retry: RetryPolicy = ORDER_POST,
     ) -> None:
         self.client = client
         self.limiter = limiter
         self.timeout_s = timeout_s
+        self.order_retry = order_retry
         self._heartbeat_id = ""
 
     @classmethod
@@ -283,6 +285,7 @@ class LiveTrading:
         private_key: Secret,
         credentials: ApiCredentials | None = None,
         limiter: RateLimiter | None = None,
+        order_retry: RetryPolicy = ORDER_POST,
     ) -> LiveTrading:
         """Create the SDK client for the configured wallet and check its type.
 
@@ -323,7 +326,9 @@ class LiveTrading:
                 f"signing key as {client.wallet_type}; set wallet.type accordingly (or fix "
                 "wallet.address). Run `polytail doctor`"
             )
-        return cls(client, limiter=limiter, timeout_s=venue.request_timeout_s)
+        return cls(
+            client, limiter=limiter, timeout_s=venue.request_timeout_s, order_retry=order_retry
+        )
 
     async def close(self) -> None:
         await self.client.close()
@@ -429,7 +434,7 @@ class LiveTrading:
         async def post() -> Any:
             return await sdk_compat.post_signed_order(client, signed)
 
-        reply = await self._call("clob.order", post, ORDER_POST, sent=True)
+        reply = await self._call("clob.order", post, self.order_retry, sent=True)
         return interpret_reply(reply, intent.side)
 
     async def cancel(self, order_id: str) -> CancelOutcome:
