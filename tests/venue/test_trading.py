@@ -187,7 +187,8 @@ async def test_a_delayed_order_is_accepted_with_its_id(venue: tuple[Stub, str]) 
                     "success": False,
                     "orderID": "",
                     "status": "",
-                    "errorMsg": "order couldn't be fully filled. FOK orders are fully filled or killed.",
+                    "errorMsg": "order couldn't be fully filled. "
+                    "FOK orders are fully filled or killed.",
                 }
             ),
             NotFilled,
@@ -247,7 +248,7 @@ async def test_a_wallet_type_that_does_not_derive_from_the_key_is_refused(
     venue: tuple[Stub, str],
 ) -> None:
     _, url = venue
-    with pytest.raises(WalletMismatch, match="wallet.type is 'proxy'"):
+    with pytest.raises(WalletMismatch, match=r"wallet\.type is 'proxy'"):
         await connect(url, type_=WalletType.PROXY)
 
 
