@@ -12,6 +12,7 @@ import json
 import time
 
 import orjson
+
 from harness import Figure, latency_figures, rate, record, shared_data, time_each
 from polytail.venue.normalize.activity import activity_batch
 from polytail.venue.normalize.rtds import fill_from_payload, frame_payloads

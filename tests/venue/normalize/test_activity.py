@@ -6,6 +6,9 @@ import copy
 from decimal import Decimal
 from typing import Any
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from polytail.domain.fills import FeedSource, Side
 from polytail.domain.money import Shares, Usdc
 from polytail.venue.errors import MalformedRow
@@ -172,3 +175,18 @@ def test_a_row_without_transaction_hash_uses_the_content_key(load_json: Any) -> 
     row = {**load_json("pscanner/activity.json")[0], "transactionHash": ""}
     (fill,), _, _ = activity_batch([row])
     assert fill.tx_hash is None and fill.fill_id.startswith("n")
+
+
+@given(picks=st.lists(st.integers(min_value=0, max_value=9), min_size=1, max_size=30))
+@settings(
+    max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_any_walk_has_unique_ids_and_repeating_it_gives_the_same_ids(
+    picks: list[int], load_json: Any
+) -> None:
+    rows = load_json("pscanner/activity.json")
+    walk = [rows[i] for i in picks]
+    first = [fill.fill_id for fill in activity_batch(walk).fills]
+    again = [fill.fill_id for fill in activity_batch(walk).fills]
+    assert len(set(first)) == len(walk)  # identical rows are distinct fills in one walk
+    assert first == again  # a repeated walk dedupes to exactly the same ids
