@@ -63,7 +63,7 @@ class Ledger:
         self._seq = 0
         self._totals = AccountTotals()
         self._holdings: dict[TokenId, Holding] = {}
-        self._open: set[TokenId] = set()  # holdings with shares (and so cost basis)
+        self._open: dict[TokenId, int] = {}  # holdings with shares -> their cost basis units
         self._by_condition: dict[ConditionId, set[TokenId]] = {}
         self._resolutions: dict[ConditionId, Resolution] = {}
         self._keys: set[str] = set()
@@ -338,24 +338,24 @@ class Ledger:
         self._holdings[token] = holding
         self._by_condition.setdefault(holding.condition_id, set()).add(token)
         if holding.position.is_flat:
-            self._open.discard(token)
+            self._open.pop(token, None)
         else:
-            self._open.add(token)
+            self._open[token] = _cost_units(holding)
 
     def _check(self, booking: Booking) -> None:
-        """Count the money of the state `booking` would leave, from scratch."""
-        changed = {holding.token_id: holding for holding in booking.holdings}
-        tokens = self._open | changed.keys()
-        open_cost = 0
-        for token in tokens:
-            holding = changed.get(token) or self._holdings[token]
-            open_cost += holding.position.cost.units
-        leaders = {**self._leaders, **{pnl.leader: pnl for pnl in booking.leaders}}
+        """Count the money of the state `booking` would leave: every open position's cost
+        basis (each computed from its lots when it was last changed) plus cash."""
+        open_cost = sum(self._open.values())
+        for holding in booking.holdings:
+            open_cost += _cost_units(holding) - self._open.get(holding.token_id, 0)
+        leaders = self._leaders
+        if booking.leaders:
+            leaders = {**leaders, **{pnl.leader: pnl for pnl in booking.leaders}}
         _check_money(booking.totals, open_cost, leaders.values(), booking.event.event_key)
 
     def check_conservation(self) -> None:
-        """Raise `ConservationError` unless the current state balances."""
-        open_cost = sum(self._holdings[token].position.cost.units for token in self._open)
+        """Raise `ConservationError` unless the current state balances (counted from the lots)."""
+        open_cost = sum(_cost_units(holding) for holding in self._holdings.values())
         _check_money(self._totals, open_cost, self._leaders.values(), f"ledger {self._account}")
 
     # --- reading ----------------------------------------------------------------------------
@@ -378,7 +378,7 @@ class Ledger:
 
     @property
     def open_cost(self) -> Usdc:
-        return Usdc(sum(self._holdings[token].position.cost.units for token in self._open))
+        return Usdc(sum(self._open.values()))
 
     def has_trade(self, trade_id: str) -> bool:
         """Whether a fill with this venue (or paper) trade id is booked."""
@@ -437,6 +437,10 @@ class Ledger:
             current = self._leaders.get(leader, LeaderPnl(leader))
             if pnl > current.peak_pnl:
                 self._leaders[leader] = replace(current, peak_pnl=pnl)
+
+
+def _cost_units(holding: Holding) -> int:
+    return sum(lot.cost.units for lot in holding.position.lots.values())
 
 
 def _payouts(resolution: Resolution) -> str:

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from polytail.domain.fills import Side
 from polytail.domain.ids import AccountId, Address, ClientOrderId, ConditionId, TokenId
@@ -56,6 +56,27 @@ from polytail.store.schema import (
     TradeRow,
 )
 from polytail.store.sql import insert_if_absent, upsert
+
+
+_ADVANCE_COLUMNS = (
+    "seq",
+    "cash",
+    "deposits",
+    "withdrawals",
+    "realized_pnl",
+    "fees_paid",
+    "peak_equity",
+    "updated_ms",
+)
+_ADVANCE = (
+    update(LedgerAccountRow)
+    .where(
+        LedgerAccountRow.account == bindparam("at_account"),
+        LedgerAccountRow.seq == bindparam("at_seq"),
+    )
+    .values({name: bindparam(f"new_{name}") for name in _ADVANCE_COLUMNS})
+)
+"""Compare-and-set of the account row, built once (compiled once per process)."""
 
 
 def _totals_row(totals: AccountTotals) -> dict[str, int]:
@@ -229,15 +250,11 @@ class LedgerRepository:
                 {"account": booking.account, "seq": 1, **values},
             )
         else:
-            statement = (
-                update(LedgerAccountRow)
-                .where(
-                    LedgerAccountRow.account == booking.account,
-                    LedgerAccountRow.seq == booking.seq - 1,
-                )
-                .values(seq=booking.seq, **values)
+            parameters: dict[str, Any] = {f"new_{name}": value for name, value in values.items()}
+            parameters.update(
+                at_account=booking.account, at_seq=booking.seq - 1, new_seq=booking.seq
             )
-            moved = self._connection.execute(statement).rowcount == 1
+            moved = self._connection.execute(_ADVANCE, parameters).rowcount == 1
         if not moved:
             self._context.refuse(
                 StaleLedger(

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
 from polytail.config.redaction import REDACTOR
 from polytail.domain.fills import Side
@@ -50,6 +50,22 @@ class OrderEvent:
     fees: Usdc
     error: str
     detail: str
+
+
+_PROGRESS = ("state", "venue_order_id", "filled", "filled_notional", "fees", "error")
+_TRANSITION = (
+    update(OrderRow)
+    .where(
+        OrderRow.client_id == bindparam("at_client_id"),
+        OrderRow.state == bindparam("at_state"),
+        OrderRow.filled == bindparam("at_filled"),
+        OrderRow.filled_notional == bindparam("at_filled_notional"),
+        OrderRow.fees == bindparam("at_fees"),
+    )
+    .values({name: bindparam(f"new_{name}") for name in (*_PROGRESS, "updated_at_ms")})
+)
+"""The compare-and-set of a transition, built once (compiled once per process)."""
+_ADD_EVENT = insert(OrderEventRow)
 
 
 def _order(row: Any) -> Order:
@@ -134,18 +150,16 @@ class OrderRepository:
         check_transition(client_id, before.state, after.state)
         if after.filled < before.filled or after.filled_notional < before.filled_notional:
             raise ValueError(f"order {client_id}: filled quantities cannot decrease")
-        statement = (
-            update(OrderRow)
-            .where(
-                OrderRow.client_id == client_id,
-                OrderRow.state == before.state.value,
-                OrderRow.filled == before.filled.units,
-                OrderRow.filled_notional == before.filled_notional.units,
-                OrderRow.fees == before.fees.units,
-            )
-            .values(updated_at_ms=after.updated_at_ms, **_progress(after))
+        parameters = {f"new_{name}": value for name, value in _progress(after).items()}
+        parameters.update(
+            new_updated_at_ms=after.updated_at_ms,
+            at_client_id=client_id,
+            at_state=before.state.value,
+            at_filled=before.filled.units,
+            at_filled_notional=before.filled_notional.units,
+            at_fees=before.fees.units,
         )
-        if self._connection.execute(statement).rowcount != 1:
+        if self._connection.execute(_TRANSITION, parameters).rowcount != 1:
             current = self.get(client_id)
             if current is None:
                 self._context.refuse(UnknownOrder(f"order {client_id} does not exist"))
@@ -161,19 +175,20 @@ class OrderRepository:
         self, from_state: OrderState | None, order: Order, *, source: str, detail: str
     ) -> None:
         self._connection.execute(
-            insert(OrderEventRow).values(
-                client_id=order.client_id,
-                from_state=None if from_state is None else from_state.value,
-                to_state=order.state.value,
-                at_ms=order.updated_at_ms,
-                source=source,
-                venue_order_id=order.venue_order_id,
-                filled=order.filled.units,
-                filled_notional=order.filled_notional.units,
-                fees=order.fees.units,
-                error=REDACTOR.scrub(order.error),
-                detail=REDACTOR.scrub(detail),
-            )
+            _ADD_EVENT,
+            {
+                "client_id": order.client_id,
+                "from_state": None if from_state is None else from_state.value,
+                "to_state": order.state.value,
+                "at_ms": order.updated_at_ms,
+                "source": source,
+                "venue_order_id": order.venue_order_id,
+                "filled": order.filled.units,
+                "filled_notional": order.filled_notional.units,
+                "fees": order.fees.units,
+                "error": REDACTOR.scrub(order.error),
+                "detail": REDACTOR.scrub(detail),
+            },
         )
 
     # --- reads ------------------------------------------------------------------------------

@@ -3,11 +3,16 @@
 Both SQLite (>= 3.24) and PostgreSQL implement `INSERT ... ON CONFLICT`, which makes
 "insert unless the key exists" one atomic statement on either database: the exactly-once
 guards rely on it rather than on a read followed by a write, which races.
+
+Statements are built once per (dialect, table, key) and executed with bound parameters,
+so SQLAlchemy compiles each of them once per process: building and compiling a statement
+per call cost more than the database write itself (bench/bench_ledger.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, Table
@@ -21,11 +26,27 @@ def _table(model: type[DeclarativeBase]) -> Table:
     return table
 
 
-def _insert(connection: Connection, model: type[DeclarativeBase]) -> Any:
+def _insert(dialect: str, model: type[DeclarativeBase]) -> Any:
     table = _table(model)
-    if connection.dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
+    return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+
+
+@cache
+def _insert_ignore(dialect: str, model: type[DeclarativeBase], returning: str | None) -> Any:
+    table = _table(model)
+    column = table.c[returning] if returning else next(iter(table.primary_key.columns))
+    return _insert(dialect, model).on_conflict_do_nothing().returning(column)
+
+
+@cache
+def _upsert(dialect: str, model: type[DeclarativeBase], keys: tuple[str, ...]) -> Any:
+    statement = _insert(dialect, model)
+    updates = {
+        column.name: statement.excluded[column.name]
+        for column in _table(model).columns
+        if column.name not in keys
+    }
+    return statement.on_conflict_do_update(index_elements=list(keys), set_=updates)
 
 
 def insert_if_absent(
@@ -38,12 +59,8 @@ def insert_if_absent(
     Asks `RETURNING` rather than trusting the row count, which psycopg reports as -1 for
     some compiled inserts.
     """
-    table = _table(model)
-    first_key = next(iter(table.primary_key.columns))
-    statement = (
-        _insert(connection, model).values(**values).on_conflict_do_nothing().returning(first_key)
-    )
-    return connection.execute(statement).first() is not None
+    statement = _insert_ignore(connection.dialect.name, model, None)
+    return connection.execute(statement, dict(values)).first() is not None
 
 
 def insert_many_if_absent(
@@ -55,14 +72,9 @@ def insert_many_if_absent(
     """Insert the rows whose key is new; returns the `returning` column of those inserted."""
     if not rows:
         return set()
-    table = _table(model)
-    statement = (
-        _insert(connection, model)
-        .values(list(rows))
-        .on_conflict_do_nothing()
-        .returning(table.c[returning])
-    )
-    return set(connection.execute(statement).scalars())
+    statement = _insert_ignore(connection.dialect.name, model, returning)
+    result = connection.execute(statement, [dict(row) for row in rows])
+    return set(result.scalars())
 
 
 def upsert(
@@ -71,10 +83,11 @@ def upsert(
     rows: Sequence[Mapping[str, Any]],
     keys: Iterable[str],
 ) -> None:
-    """Insert the rows, or overwrite the non-key columns of rows whose key exists."""
+    """Insert the rows, or overwrite every non-key column of rows whose key exists.
+
+    Each row must name every column of the table.
+    """
     if not rows:
         return
-    key_columns = list(keys)
-    statement = _insert(connection, model).values(list(rows))
-    updates = {name: statement.excluded[name] for name in rows[0] if name not in set(key_columns)}
-    connection.execute(statement.on_conflict_do_update(index_elements=key_columns, set_=updates))
+    statement = _upsert(connection.dialect.name, model, tuple(keys))
+    connection.execute(statement, [dict(row) for row in rows])
