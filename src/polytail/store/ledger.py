@@ -57,7 +57,6 @@ from polytail.store.schema import (
 )
 from polytail.store.sql import insert_if_absent, upsert
 
-
 _ADVANCE_COLUMNS = (
     "seq",
     "cash",
