@@ -64,14 +64,15 @@ def _answers(url: str) -> bool:
 def postgres_server(request: pytest.FixtureRequest) -> str:
     """URL of the maintenance database of a PostgreSQL server we may create databases on."""
     explicit = os.environ.get("POLYTAIL_TEST_POSTGRES")
-    for url in (explicit,) if explicit else _SERVERS:
+    tried = (explicit,) if explicit else _SERVERS
+    for url in tried:
         if _answers(url):
             return url
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         pytest.fail(
-            "no PostgreSQL answers at 127.0.0.1:5432 and PostgreSQL refuses to start a private "
-            "server as root: start the system server (service postgresql start) or set "
-            "POLYTAIL_TEST_POSTGRES to a server URL"
+            f"no PostgreSQL answers at {', '.join(tried)}, and PostgreSQL refuses to start a "
+            "private server as root: start the system server (service postgresql start) or "
+            "set POLYTAIL_TEST_POSTGRES to the URL of one"
         )
     proc = request.getfixturevalue("polytail_private_postgres")
     return f"postgresql+psycopg://{proc.user}@{proc.host}:{proc.port}/postgres"
