@@ -185,3 +185,13 @@ def test_a_redeemed_position_cannot_trade_again() -> None:
     ledger.apply(redeemed("10"))
     with pytest.raises(LedgerError, match="already redeemed"):
         ledger.apply(buy("after", "1", "0.5", token=YES))
+
+
+def test_a_repeat_report_is_recognised_when_only_an_emptied_position_is_left() -> None:
+    ledger = holding_yes_and_no()
+    ledger.apply(sell("n2", "5", "0.3", leader=BOB, token=NO))  # NO sold before resolution
+    ledger.apply(resolved("1", "0"))
+    ledger.apply(redeemed("10", "0xv2", outcome_index=0))
+    cash = ledger.cash
+    assert ledger.apply(redeemed("10", "0xwhole-condition-report")) is None
+    assert ledger.cash == cash

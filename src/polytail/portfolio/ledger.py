@@ -264,9 +264,10 @@ class Ledger:
             or self._holdings[token].position.outcome_index == event.outcome_index
         ]
         claims = [holding for holding in in_claim if holding.status is HoldingStatus.RESOLVED]
+        paid_before = any(holding.status is HoldingStatus.REDEEMED for holding in in_claim)
+        if paid_before and all(holding.position.is_flat for holding in claims):
+            return None  # already paid: a repeated report, whatever its id
         if not claims:
-            if any(holding.status is HoldingStatus.REDEEMED for holding in in_claim):
-                return None  # already paid: a repeated report, whatever its id
             raise LedgerError(f"{key}: nothing to redeem, no position in this claim")
         allocations = _allocate(event.payout, claims, key)
         touched: list[Holding] = []

@@ -18,6 +18,8 @@ from polytail.domain.orders import OrderType
 from polytail.store.context import TxContext
 from polytail.store.schema import DecisionRow
 
+_INSERT = insert(DecisionRow)  # executed with parameters: compiled once per process
+
 
 def _decision(row: Any) -> Decision:
     return Decision(
@@ -45,23 +47,26 @@ class DecisionRepository:
 
     def record(self, decision: Decision) -> None:
         self._connection.execute(
-            insert(DecisionRow).values(
-                account=decision.account,
-                intent_key=decision.intent_key,
-                action=decision.action.value,
-                reasons=",".join(code.value for code in decision.reasons),
-                decided_at_ms=decision.decided_at_ms,
-                fill_id=decision.fill_id,
-                leader=decision.leader,
-                token_id=decision.token_id,
-                side=None if decision.side is None else decision.side.value,
-                size=decision.size.units,
-                limit_price=None if decision.limit_price is None else decision.limit_price.micros,
-                notional=decision.notional.units,
-                order_type=None if decision.order_type is None else decision.order_type.value,
-                detail=decision.detail,
-                inputs=dict(decision.inputs),
-            )
+            _INSERT,
+            {
+                "account": decision.account,
+                "intent_key": decision.intent_key,
+                "action": decision.action.value,
+                "reasons": ",".join(code.value for code in decision.reasons),
+                "decided_at_ms": decision.decided_at_ms,
+                "fill_id": decision.fill_id,
+                "leader": decision.leader,
+                "token_id": decision.token_id,
+                "side": None if decision.side is None else decision.side.value,
+                "size": decision.size.units,
+                "limit_price": None
+                if decision.limit_price is None
+                else decision.limit_price.micros,
+                "notional": decision.notional.units,
+                "order_type": None if decision.order_type is None else decision.order_type.value,
+                "detail": decision.detail,
+                "inputs": dict(decision.inputs),
+            },
         )
 
     def why(self, account: AccountId, fill_id: FillId) -> list[Decision]:

@@ -377,13 +377,14 @@ class LedgerRepository:
                 select(ResolutionRow).where(ResolutionRow.account == account)
             )
         }
-        leaders = tuple(
-            LeaderPnl(Address(row.leader), Usdc(row.realized_pnl), Usdc(row.peak_pnl))
-            for row in connection.execute(
-                select(LeaderPnlRow)
-                .where(LeaderPnlRow.account == account)
-                .order_by(LeaderPnlRow.leader)
-            )
+        leaders = sorted(
+            (
+                LeaderPnl(Address(row.leader), Usdc(row.realized_pnl), Usdc(row.peak_pnl))
+                for row in connection.execute(
+                    select(LeaderPnlRow).where(LeaderPnlRow.account == account)
+                )
+            ),
+            key=lambda pnl: pnl.leader,
         )
         days = {
             (Address(row.leader), row.day): Usdc(row.realized_pnl)
@@ -398,7 +399,7 @@ class LedgerRepository:
             seq=head.seq,
             totals=_totals(head),
             holdings=tuple(self.holdings(account, open_only=False)),
-            leaders=leaders,
+            leaders=tuple(leaders),
             leader_days=days,
             resolutions=dict(sorted(resolutions.items())),
             event_keys=frozenset(
@@ -429,10 +430,11 @@ class LedgerRepository:
             by_token.setdefault(row.token_id, {})[Address(row.leader)] = Lot(
                 Shares(row.shares), Usdc(row.cost)
             )
-        return [
+        holdings = [
             _holding(row, by_token.get(row.token_id, {}))
-            for row in self._connection.execute(positions.order_by(PositionRow.token_id))
+            for row in self._connection.execute(positions)
         ]
+        return sorted(holdings, key=lambda holding: holding.token_id)  # as the ledger sorts
 
     def has_trade(self, account: AccountId, trade_id: str) -> bool:
         query = select(TradeRow.seq).where(

@@ -135,6 +135,7 @@ class OrderRow(Base):
     __table_args__ = (
         UniqueConstraint("account", "intent_key"),
         Index("ix_orders_account_state", "account", "state"),
+        Index("ix_orders_account_created", "account", "created_at_ms"),
     )
 
     client_id: Mapped[str] = mapped_column(String(40), primary_key=True)

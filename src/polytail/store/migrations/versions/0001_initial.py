@@ -171,6 +171,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("client_id", name=op.f("pk_orders")),
         sa.UniqueConstraint("account", "intent_key", name=op.f("uq_orders_account_intent_key")),
     )
+    op.create_index(
+        "ix_orders_account_created", "orders", ["account", "created_at_ms"], unique=False
+    )
     op.create_index("ix_orders_account_state", "orders", ["account", "state"], unique=False)
     op.create_index(op.f("ix_orders_fill_id"), "orders", ["fill_id"], unique=False)
     op.create_index(op.f("ix_orders_venue_order_id"), "orders", ["venue_order_id"], unique=False)
@@ -307,6 +310,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_orders_venue_order_id"), table_name="orders")
     op.drop_index(op.f("ix_orders_fill_id"), table_name="orders")
     op.drop_index("ix_orders_account_state", table_name="orders")
+    op.drop_index("ix_orders_account_created", table_name="orders")
     op.drop_table("orders")
     op.drop_table("ledger_accounts")
     op.drop_table("leader_pnl")
