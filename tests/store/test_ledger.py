@@ -68,6 +68,17 @@ def test_a_restart_reloads_exactly_the_booked_state(store: Store) -> None:
     assert restarted.daily_realized(1, ALICE) == ledger.daily_realized(1, ALICE) != Usdc(0)
 
 
+def test_the_service_views_read_totals_and_leader_pnl_without_loading_the_ledger(
+    store: Store,
+) -> None:
+    ledger = busy_ledger(store)
+    with store.read() as tx:
+        assert tx.ledger.totals(ACCOUNT) == (ledger.seq, ledger.totals)
+        assert tx.ledger.totals(AccountId("nobody")) is None
+        assert tx.ledger.leaders(ACCOUNT) == ledger.leaders()
+        assert tx.ledger.daily_realized(ACCOUNT, 1) == {ALICE: Usdc.parse("0.792")}
+
+
 def test_replaying_the_stored_events_gives_the_stored_state(store: Store) -> None:
     ledger = busy_ledger(store)
     ledger.apply(resolved("0", "1"))

@@ -377,15 +377,6 @@ class LedgerRepository:
                 select(ResolutionRow).where(ResolutionRow.account == account)
             )
         }
-        leaders = sorted(
-            (
-                LeaderPnl(Address(row.leader), Usdc(row.realized_pnl), Usdc(row.peak_pnl))
-                for row in connection.execute(
-                    select(LeaderPnlRow).where(LeaderPnlRow.account == account)
-                )
-            ),
-            key=lambda pnl: pnl.leader,
-        )
         days = {
             (Address(row.leader), row.day): Usdc(row.realized_pnl)
             for row in connection.execute(
@@ -399,13 +390,33 @@ class LedgerRepository:
             seq=head.seq,
             totals=_totals(head),
             holdings=tuple(self.holdings(account, open_only=False)),
-            leaders=tuple(leaders),
+            leaders=tuple(self.leaders(account)),
             leader_days=days,
             resolutions=dict(sorted(resolutions.items())),
             event_keys=frozenset(
                 [f"trade:{key}" for key in trade_keys] + [f"cash:{key}" for key in cash_keys]
             ),
         )
+
+    def leaders(self, account: AccountId) -> list[LeaderPnl]:
+        """Realized and peak PnL of every leader the account copied, by address."""
+        query = select(LeaderPnlRow).where(LeaderPnlRow.account == account)
+        return sorted(
+            (
+                LeaderPnl(Address(row.leader), Usdc(row.realized_pnl), Usdc(row.peak_pnl))
+                for row in self._connection.execute(query)
+            ),
+            key=lambda pnl: pnl.leader,
+        )
+
+    def daily_realized(self, account: AccountId, day: int) -> dict[Address, Usdc]:
+        """Realized PnL per leader on UTC day `day` (days since the epoch, `utc_day`)."""
+        query = select(LeaderDailyPnlRow).where(
+            LeaderDailyPnlRow.account == account, LeaderDailyPnlRow.day == day
+        )
+        return {
+            Address(row.leader): Usdc(row.realized_pnl) for row in self._connection.execute(query)
+        }
 
     def totals(self, account: AccountId) -> tuple[int, AccountTotals] | None:
         """(seq, totals) of the account, or None if it never booked anything."""
