@@ -50,8 +50,10 @@ async def test_200_concurrent_callers_stay_within_the_sliding_window_budget() ->
     assert max_in_window(admitted, WINDOW) <= 135
     # ... so the server, despite scheduling jitter, never sees more than the limit ...
     assert max_in_window(arrivals, WINDOW) <= 150
-    # ... and the limiter does not starve: throughput is close to the budget.
-    assert 200 / elapsed >= 0.75 * budget / WINDOW
+    # ... and the limiter does not starve callers. (How close throughput comes to the
+    # budget is a benchmark figure, not a test: a loaded CI machine must not fail this.)
+    ideal = (200 - budget) / budget * WINDOW
+    assert elapsed <= 4 * ideal + 2 * WINDOW
 
 
 async def test_a_family_spends_from_its_parents_too() -> None:
