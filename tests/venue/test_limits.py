@@ -20,40 +20,44 @@ def max_in_window(times: list[float], window: float) -> int:
     return max(bisect_right(ordered, t + window - 1e-9) - i for i, t in enumerate(ordered))
 
 
-async def test_200_concurrent_callers_stay_within_the_sliding_window_budget() -> None:
+@pytest.mark.looptime  # virtual loop time: the budget is checked exactly, load cannot skew it
+async def test_a_burst_of_concurrent_callers_never_exceeds_the_budget_in_any_window() -> None:
     # A scaled copy of the published shape: 150 per 1 s window, 90 % share.
     table = [Limit("all", 10_000, WINDOW, None), Limit("data.trades", 150, WINDOW, "all")]
     limiter = RateLimiter(table, share=0.9)
     budget, _ = limiter.budget("data.trades")
+    assert budget == pytest.approx(135)
+    loop = asyncio.get_running_loop()
     admitted: list[float] = []
-    acquire = limiter.acquire
 
-    async def recording_acquire(family: str) -> None:
-        await acquire(family)
-        admitted.append(asyncio.get_running_loop().time())
+    async def caller() -> None:
+        await limiter.acquire("data.trades")
+        admitted.append(loop.time())
 
-    limiter.acquire = recording_acquire  # type: ignore[method-assign]
+    start = loop.time()
+    await asyncio.gather(*(caller() for _ in range(400)))
+    elapsed = loop.time() - start
+    # The limiter admits at most its budget in every sliding window ...
+    assert max_in_window(admitted, WINDOW) <= 135
+    # ... so 400 requests cannot finish faster than the budget allows, and the limiter does
+    # not starve callers either: it sustains at least half the budget (the leaky bucket
+    # trades some throughput for holding *every* sliding window, not just aligned ones).
+    assert elapsed >= (400 - 135) / 135 * WINDOW
+    assert 400 / elapsed >= 0.5 * 135 / WINDOW
+
+
+async def test_200_concurrent_requests_through_the_http_core_all_arrive_and_wait() -> None:
+    table = [Limit("all", 10_000, WINDOW, None), Limit("data.trades", 150, WINDOW, "all")]
+    limiter = RateLimiter(table, share=0.9)
     stub = Stub()
     stub.on("GET", "/trades", [])
     async with http_server(stub_app(stub)) as url:
         client = shared_client()
         core = HttpCore(client, url, limiter, Breakers(), timeout_s=5)
-        start = asyncio.get_running_loop().time()
         await asyncio.gather(*(core.get_json("/trades", family="data.trades") for _ in range(200)))
-        elapsed = asyncio.get_running_loop().time() - start
         await client.aclose()
-
-    arrivals = [seen.at for seen in stub.requests("/trades")]
-    assert len(arrivals) == 200
-    assert budget == pytest.approx(135)
-    # The limiter admits exactly its budget per sliding window ...
-    assert max_in_window(admitted, WINDOW) <= 135
-    # ... so the server, despite scheduling jitter, never sees more than the limit ...
-    assert max_in_window(arrivals, WINDOW) <= 150
-    # ... and the limiter does not starve callers. (How close throughput comes to the
-    # budget is a benchmark figure, not a test: a loaded CI machine must not fail this.)
-    ideal = (200 - budget) / budget * WINDOW
-    assert elapsed <= 4 * ideal + 2 * WINDOW
+    assert len(stub.requests("/trades")) == 200
+    assert limiter.stats.family("data.trades").rate_limit_waits > 0
 
 
 async def test_a_family_spends_from_its_parents_too() -> None:
