@@ -14,6 +14,7 @@ import pytest
 
 from polytail.domain.decisions import Action, ReasonCode
 from polytail.domain.fills import Side
+from polytail.domain.market import FeeSchedule
 from polytail.domain.money import Price, Shares, Usdc, cost_of
 from polytail.domain.venue_rules import MIN_MARKETABLE_NOTIONAL, SIZE_STEP
 from polytail.policy import Accumulator, LeaderView, Quote
@@ -220,3 +221,15 @@ def test_sizing_is_exact_at_every_tick() -> None:
     assert decision.limit_price == Price.parse("0.872")
     assert decision.size == shares("28.66")  # floor(25 / 0.872 = 28.669...)
     assert decision.notional == cost_of(decision.size, decision.limit_price) <= usdc("25")
+
+
+def test_fee_aware_sizing_with_a_fractional_fee_exponent() -> None:
+    """A fractional exponent cannot be exact; the size still fits the budget with the
+    schedule's own (rounded-up) fee, and is the largest that does."""
+    fees = FeeSchedule(rate=Decimal("0.1"), exponent=Decimal("0.5"))
+    decision = decide(policy(), fill(), Quote(market(fees=fees), book()))
+    fee = fees.taker_fee(decision.size, price("0.50"))
+    assert decision.fee == fee
+    assert decision.notional + fee <= usdc("10")
+    bigger = decision.size + SIZE_STEP
+    assert cost_of(bigger, LIMIT) + fees.taker_fee(bigger, price("0.50")) > usdc("10")

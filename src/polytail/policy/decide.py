@@ -109,7 +109,7 @@ class _Case:
     pending: Accumulator
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Order:
     """A copy taking shape: where it trades and what a size costs there."""
 
@@ -122,7 +122,7 @@ class _Order:
     within: Shares = Shares(0)  # what the book holds within the limit (BUYs: the asks)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Sale:
     order: _Order
     size: int
@@ -189,8 +189,15 @@ class Policy:
         rules = self._leaders.get(fill.wallet)
         if rules is None or not rules.enabled:
             why = "is not in [[leaders]]" if rules is None else "is disabled (enabled = false)"
-            refusal = self._skip_fill(fill, quote, now_ms, facts, ReasonCode.LEADER_NOT_WATCHED)
-            return replace(refusal, detail=f"leader {why}"), pending
+            refusal = self._skip_fill(
+                fill,
+                quote,
+                now_ms,
+                facts,
+                code=ReasonCode.LEADER_NOT_WATCHED,
+                detail=f"leader {why}",
+            )
+            return refusal, pending
         case = _Case(
             fill,
             quote,
@@ -251,8 +258,9 @@ class Policy:
             return skip
         assert quote is not None and quote.book is not None
         market, book = quote.market, quote.book
+        best_ask = book.best_ask
         facts["best_bid"] = book.best_bid
-        facts["best_ask"] = book.best_ask
+        facts["best_ask"] = best_ask
         skip = check_entry(case.rules.filters, fill, market, book, case.now_ms)
         if skip is not None:
             return skip
@@ -260,13 +268,12 @@ class Policy:
         limit = buy_limit(fill.price, self._pricing.slippage_bps, tick)
         if limit is None:
             return _off_tick(tick, self._pricing.slippage_bps, fill)
-        facts["limit"] = Price(limit)
-        depth_shares, depth_usdc = book.depth("asks", Price(limit))
+        limit_price = facts["limit"] = Price(limit)
+        depth_shares, depth_usdc = book.depth("asks", limit_price)
         facts["asks_within_limit"] = depth_shares
         skip = check_depth(case.rules.filters, depth_usdc.units)
         if skip is not None:
             return skip
-        best_ask = book.best_ask
         low = limit if best_ask is None or best_ask.micros > limit else best_ask.micros
         order_type = self._pricing.buy_order_type
         return _Order(
@@ -588,8 +595,10 @@ class Policy:
     # building decisions
     # ----------------------------------------------------------------------------------
     def _skip(self, case: _Case, code: ReasonCode, detail: str) -> Outcome:
-        decision = self._skip_fill(case.fill, case.quote, case.now_ms, case.facts, code)
-        return replace(decision, detail=detail), case.pending
+        decision = self._skip_fill(
+            case.fill, case.quote, case.now_ms, case.facts, code=code, detail=detail
+        )
+        return decision, case.pending
 
     def _skip_fill(
         self,
@@ -597,7 +606,9 @@ class Policy:
         quote: Quote | None,
         now_ms: int,
         facts: dict[str, object],
+        *,
         code: ReasonCode,
+        detail: str,
     ) -> Decision:
         return Decision(
             account=self.account,
@@ -609,6 +620,7 @@ class Policy:
             leader=fill.wallet,
             token_id=fill.token_id,
             side=fill.side,
+            detail=detail,
             inputs=Facts(facts),
             condition_id=None if quote is None else quote.market.condition_id,
         )

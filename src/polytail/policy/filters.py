@@ -75,13 +75,13 @@ def check_entry(
     if skip is not None:
         return skip
     if rules.max_spread_micros is not None:
-        spread = book.spread
-        if spread is None:
+        if not book.bids or not book.asks:
             return ReasonCode.FILTER_SPREAD, "one side of the book is empty: no spread"
-        if spread.micros > rules.max_spread_micros:
+        spread = book.asks[0].price.micros - book.bids[0].price.micros
+        if spread > rules.max_spread_micros:
             return (
                 ReasonCode.FILTER_SPREAD,
-                f"spread {spread} wider than {format_units(rules.max_spread_micros)}",
+                f"spread {format_units(spread)} wider than {format_units(rules.max_spread_micros)}",
             )
     return None
 

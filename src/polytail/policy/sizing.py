@@ -45,9 +45,13 @@ def _fee_per_unit(fees: FeeSchedule, price: int) -> tuple[int, int, bool]:
     return numerator, denominator, False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CostModel:
-    """The most a BUY of `s` share units at `limit` can cost, in pUSD base units."""
+    """The most a BUY of `s` share units at `limit` can cost, in pUSD base units.
+
+    Built once per decision and never changed (not frozen only because frozen
+    dataclasses cost a microsecond more to build, on the hot path).
+    """
 
     limit: int  # micro-units
     fee_price: int

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
 
 from immutables import Map
 
@@ -178,8 +178,12 @@ class PortfolioView:
         self, *, token: TokenId, condition: ConditionId, leader: Address, reserve: Usdc
     ) -> PortfolioView:
         """A BUY order was written: its reserve (notional at the limit + worst fee) counts."""
-        view = self._exposed(condition, token, leader, reserve.units)
-        return replace(view, committed=self.committed + reserve, open_orders=self.open_orders + 1)
+        return replace(
+            self,
+            committed=self.committed + reserve,
+            open_orders=self.open_orders + 1,
+            **self._exposure_changes(condition, token, leader, reserve.units),
+        )
 
     def buy_order_released(
         self,
@@ -193,11 +197,11 @@ class PortfolioView:
         """Part of a BUY order's reserve is released: by a fill (then call `bought` with
         what the fill cost) or because the order ended (`closed`: it no longer counts as
         open)."""
-        view = self._exposed(condition, token, leader, -reserve.units)
         return replace(
-            view,
+            self,
             committed=self.committed - reserve,
             open_orders=self.open_orders - (1 if closed else 0),
+            **self._exposure_changes(condition, token, leader, -reserve.units),
         )
 
     def sell_order_opened(
@@ -240,9 +244,9 @@ class PortfolioView:
             self.account, token, condition, outcome_index
         )
         cost = notional + fee
-        view = self._exposed(condition, token, leader, cost.units)
         return replace(
-            view,
+            self,
+            **self._exposure_changes(condition, token, leader, cost.units),
             cash=self.cash - cost,
             positions=self.positions.set(token, position.bought(leader, shares, notional, fee)),
             lot_versions=self.lot_versions.set((token, leader), seq),
@@ -398,21 +402,34 @@ class PortfolioView:
         )
 
     # --- internals ---------------------------------------------------------------------
+    def _exposure_changes(
+        self, condition: ConditionId, token: TokenId, leader: Address, units: int
+    ) -> dict[str, Any]:
+        """The fields that change when `units` of exposure are added (or removed)."""
+        if units == 0:
+            return {}
+        stats = self.leaders.get(leader, _NO_LEADER)
+        return {
+            "total_exposure": Usdc(self.total_exposure.units + units),
+            "market_exposure": _added(self.market_exposure, condition, units),
+            "outcome_exposure": _added(self.outcome_exposure, token, units),
+            "leaders": self.leaders.set(
+                leader,
+                LeaderStats(
+                    Usdc(stats.exposure.units + units),
+                    stats.realized_today,
+                    stats.pnl,
+                    stats.peak_pnl,
+                    stats.last_loss_ms,
+                ),
+            ),
+        }
+
     def _exposed(
         self, condition: ConditionId, token: TokenId, leader: Address, units: int
     ) -> PortfolioView:
-        if units == 0:
-            return self
-        stats = self.leaders.get(leader, _NO_LEADER)
-        return replace(
-            self,
-            total_exposure=Usdc(self.total_exposure.units + units),
-            market_exposure=_added(self.market_exposure, condition, units),
-            outcome_exposure=_added(self.outcome_exposure, token, units),
-            leaders=self.leaders.set(
-                leader, replace(stats, exposure=Usdc(stats.exposure.units + units))
-            ),
-        )
+        changes = self._exposure_changes(condition, token, leader, units)
+        return replace(self, **changes) if changes else self
 
     def _rolled(self, now_ms: int) -> PortfolioView:
         """The view moved to the UTC day of `now_ms`: realized-today counters restart."""
