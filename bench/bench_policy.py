@@ -189,35 +189,55 @@ def main() -> None:
             token=token, condition=condition, leader=LEADERS[0], reserve=Usdc(10**7), closed=True
         )
         return released.bought(
-            token=token, condition=condition, outcome_index=0, leader=LEADERS[0],
-            shares=Shares(2 * 10**7), notional=Usdc(10**7), fee=Usdc(0), seq=1,
+            token=token,
+            condition=condition,
+            outcome_index=0,
+            leader=LEADERS[0],
+            shares=Shares(2 * 10**7),
+            notional=Usdc(10**7),
+            fee=Usdc(0),
+            seq=1,
         )
 
     exit_policy = Policy.from_config(
         PolytailConfig.model_validate(
-            {"leaders": [{"address": leader} for leader in LEADERS],
-             "exits": {"stop_loss_pct": 30, "take_profit_pct": 50, "trailing_stop_pct": 20}}
+            {
+                "leaders": [{"address": leader} for leader in LEADERS],
+                "exits": {"stop_loss_pct": 30, "take_profit_pct": 50, "trailing_stop_pct": 20},
+            }
         )
     )
     exit_token = quotes[0].book.token_id  # type: ignore[union-attr]
 
     def exits() -> object:
         return exit_policy.exit_rules(
-            token=exit_token, quote=quotes[0], portfolio=view, mark=Price(300_000),
-            high_water=Price(600_000), now_ms=NOW_MS,
+            token=exit_token,
+            quote=quotes[0],
+            portfolio=view,
+            mark=Price(300_000),
+            high_water=Price(600_000),
+            now_ms=NOW_MS,
         )
 
     figures = [
         Figure("decisions_per_s", round(per_second), "1/s", "target >= 50,000"),
         *latency_figures("decision", samples, "us"),
-        Figure("decision_targets_met", int(per_second >= 50_000 and p99_us < 100), "bool",
-               "throughput >= 50,000/s and p99 < 100 us"),
+        Figure(
+            "decision_targets_met",
+            int(per_second >= 50_000 and p99_us < 100),
+            "bool",
+            "throughput >= 50,000/s and p99 < 100 us",
+        ),
         Figure("open_positions", len(view.positions), "positions"),
         Figure("mix_copies", outcomes["BUY copy"], "decisions", f"of {CASES}"),
         Figure("mix_skips", outcomes["BUY skip"] + outcomes["SELL skip"], "decisions"),
         Figure("mix_exits", outcomes["SELL copy"], "decisions"),
-        Figure("view_update_ops", round(rate(update, batch=2_000)), "1/s",
-               "order opened + released + filled"),
+        Figure(
+            "view_update_ops",
+            round(rate(update, batch=2_000)),
+            "1/s",
+            "order opened + released + filled",
+        ),
         *latency_figures("exit_rules_position", time_each(exits, repeat=20_000), "us"),
         Figure("view_bytes_per_position", round(view_bytes / len(view.positions)), "bytes"),
     ]
