@@ -17,6 +17,7 @@ from polytail.policy import Accumulator, LeaderView, OpenSell, Policy, Portfolio
 from .support import (
     CONDITION,
     LEADER,
+    NO,
     NOW_MS,
     NOW_S,
     OTHER,
@@ -269,6 +270,8 @@ def test_triggered_lots_that_cannot_be_sold_are_recorded_as_skips() -> None:
     (decision,) = evaluate(rules, "0.1", view=killed)
     assert decision.action is Action.SKIP
     assert decision.reasons == (ReasonCode.KILL_SWITCH, ReasonCode.EXIT_STOP_LOSS)
+    (decision,) = evaluate(rules, "0.1", quote_=Quote(market(), book(token=NO)))
+    assert decision.reasons == (ReasonCode.BOOK_UNAVAILABLE, ReasonCode.EXIT_STOP_LOSS)
     no_bids = Quote(market(), book(bids=()))
     (decision,) = evaluate(rules, "0.1", quote_=no_bids)
     assert decision.reasons == (ReasonCode.PRICE_SLIPPAGE, ReasonCode.EXIT_STOP_LOSS)

@@ -68,13 +68,7 @@ from polytail.policy.pricing import (
     worst_fee_price,
 )
 from polytail.policy.risk import check_breakers, headrooms
-from polytail.policy.rules import (
-    ExitRules,
-    LeaderRules,
-    PricingRules,
-    RiskRules,
-    compile_leaders,
-)
+from polytail.policy.rules import ExitRules, LeaderRules, RiskRules, compile_leaders
 from polytail.policy.sizing import CostModel, copy_budget
 from polytail.policy.views import LeaderView, PortfolioView, Quote
 
@@ -145,7 +139,7 @@ class Policy:
     ) -> None:
         self.account: AccountId = account_id(account)
         self._leaders = compile_leaders(leaders, risk.max_leader_usdc)
-        self._pricing = PricingRules.compile(pricing)
+        self._pricing = pricing  # used as is: a frozen section of plain values
         self._exits = ExitRules.compile(exits)
         self._risk = RiskRules.compile(risk)
 
@@ -160,9 +154,6 @@ class Policy:
             exits=config.exits,
             risk=config.risk,
         )
-
-    def leader_rules(self, leader: Address) -> LeaderRules | None:
-        return self._leaders.get(leader)
 
     # ----------------------------------------------------------------------------------
     # leader fills
@@ -226,12 +217,10 @@ class Policy:
         skip = check_breakers(self._risk, case.rules, case.portfolio, case.now_ms)
         if skip is not None:
             return self._skip(case, *skip)
-        sized = self._size_buy(case, order)
+        reasons = [ReasonCode.COPIED]
+        sized = self._size_buy(case, order, reasons)
         if not isinstance(sized, int):
             return sized
-        reasons = [ReasonCode.COPIED]
-        if "accumulated_usdc" in case.facts:
-            reasons.append(ReasonCode.SIZE_ACCUMULATED)
         size = _within_liquidity(order, sized, order.within, reasons)
         if isinstance(size, tuple):
             return self._skip(case, *size)
@@ -286,7 +275,7 @@ class Policy:
             depth_shares,
         )
 
-    def _size_buy(self, case: _Case, order: _Order) -> int | Outcome:
+    def _size_buy(self, case: _Case, order: _Order, reasons: list[ReasonCode]) -> int | Outcome:
         """Shares the sizing mode buys at the limit, with any accumulated amount."""
         fill, portfolio, sizing = case.fill, case.portfolio, case.rules.sizing
         value = case.leader.portfolio_value
@@ -306,6 +295,8 @@ class Policy:
         size = order.cost.max_shares(budget, with_fee=sizing.fee_aware)
         if size < order.floor:
             return self._below_minimum(case, entry, order.floor, buy=Usdc(budget))
+        if "accumulated_usdc" in case.facts:
+            reasons.append(ReasonCode.SIZE_ACCUMULATED)
         if entry is not None:
             case.pending = case.pending.discard(fill.token_id, fill.wallet)
         return size
@@ -461,7 +452,9 @@ class Policy:
                 "end_date": market.end_date,
             }
             key = exit_intent_key(rule, token, leader, version)
-            sale = self._rule_exit(quote, portfolio, rule, available, facts)
+            sale = self._rule_exit(
+                quote, portfolio, token=token, rule=rule, available=available, facts=facts
+            )
             if isinstance(sale, tuple):
                 code, detail = sale
                 decisions.append(
@@ -503,6 +496,8 @@ class Policy:
         self,
         quote: Quote,
         portfolio: PortfolioView,
+        *,
+        token: TokenId,
         rule: ReasonCode,
         available: int,
         facts: dict[str, object],
@@ -511,7 +506,7 @@ class Policy:
         if portfolio.kill_switch:
             return ReasonCode.KILL_SWITCH, "the kill switch is on"
         market, book = quote.market, quote.book
-        if book is None:
+        if book is None or book.token_id != token:
             return ReasonCode.BOOK_UNAVAILABLE, "no book for this outcome"
         best_bid = book.best_bid
         facts["best_bid"] = best_bid

@@ -43,7 +43,3 @@ class Facts(Mapping[str, str]):
 
     def __repr__(self) -> str:
         return f"Facts({dict(self.items())!r})"
-
-    def raw(self, key: str) -> object:
-        """The value itself, for code that wants to compute with it."""
-        return self._values[key]

@@ -84,10 +84,6 @@ def minimum_shares(order_type: OrderType, limit: int, min_size: int) -> int:
     return step_up(min_size)
 
 
-def order_type_for(side: Side, buy_type: OrderType, sell_type: OrderType) -> OrderType:
-    return buy_type if side is Side.BUY else sell_type
-
-
 def expiry_for(order_type: OrderType, now_ms: int, gtc_ttl_s: int) -> int | None:
     """GTC copies get a time limit (Unix seconds); the order manager cancels them then."""
     if order_type is OrderType.GTC:

@@ -64,7 +64,7 @@ def check_breakers(
                 f"lost {format_units(loss)} today, limit {format_units(risk.daily_loss_units)}",
             )
     if risk.leader_daily_loss_units is not None:
-        loss = -(stats.realized_today.units if day == portfolio.day else 0)
+        loss = -portfolio.leader_realized_today_on(leader.address, day).units
         if loss > 0 and loss >= risk.leader_daily_loss_units:
             return (
                 ReasonCode.RISK_LEADER_DAILY_LOSS,

@@ -17,7 +17,6 @@ from polytail.config.schema import (
     ExitSettings,
     FilterSettings,
     LeaderSettings,
-    PricingSettings,
     RiskSettings,
     SideFilter,
     SizingMode,
@@ -27,7 +26,6 @@ from polytail.domain.fills import Role
 from polytail.domain.ids import Address, address
 from polytail.domain.market import MarketVersion
 from polytail.domain.money import Rounding, to_units
-from polytail.domain.orders import OrderType
 
 
 def _units(value: Decimal) -> int:
@@ -121,23 +119,6 @@ class SizingRules:
             fee_aware=settings.fee_aware,
             accumulate=settings.below_minimum is BelowMinimum.ACCUMULATE,
             accumulate_window_ms=settings.accumulate_window_s * 1000,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class PricingRules:
-    slippage_bps: int
-    buy_order_type: OrderType
-    sell_order_type: OrderType
-    gtc_ttl_s: int
-
-    @classmethod
-    def compile(cls, settings: PricingSettings) -> PricingRules:
-        return cls(
-            slippage_bps=settings.slippage_bps,
-            buy_order_type=settings.buy_order_type,
-            sell_order_type=settings.sell_order_type,
-            gtc_ttl_s=settings.gtc_ttl_s,
         )
 
 
