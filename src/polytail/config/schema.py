@@ -340,13 +340,18 @@ class SizingSettings(Section):
     )
     fee_aware: bool = Field(
         True,
-        description="Include the market's taker fee in the budget, so fees never push a "
-        "copy over its size or a cap.",
+        description="Size a buy so that notional + taker fee fits the sized amount. Off: "
+        "the fee comes on top of it. Risk caps always count the fee.",
     )
     below_minimum: BelowMinimum = Field(
         BelowMinimum.SKIP,
         description="A copy below the venue minimum is skipped, or accumulated per leader "
         "and outcome until it reaches the minimum.",
+    )
+    accumulate_window_s: Annotated[int, Field(gt=0)] = Field(
+        900,
+        description="accumulate: an amount still below the minimum this long after its "
+        "first contribution is dropped.",
     )
 
     @model_validator(mode="after")

@@ -61,6 +61,7 @@ fixed_usdc = 10
 ratio = 0.1
 fee_aware = true
 below_minimum = "skip"      # skip | accumulate
+# accumulate_window_s = 900  # accumulated amounts expire this long after the first
 # [[sizing.tiers]]
 # min_leader_usdc = 0
 # multiplier = 0.05

@@ -17,6 +17,7 @@ from itertools import pairwise
 
 from polytail.domain.ids import TokenId
 from polytail.domain.money import (
+    SCALE,
     MoneyError,
     Price,
     Shares,
@@ -153,16 +154,22 @@ class OrderBook:
         return Walk(filled, spent, worst, used, complete)
 
     def depth(self, side: str, limit: Price) -> tuple[Shares, Usdc]:
-        """Shares and notional available on `side` ("asks" or "bids") within `limit`."""
-        levels = self.asks if side == "asks" else self.bids
-        total_shares, total_notional = Shares(0), Usdc(0)
-        for level in levels:
-            inside = level.price <= limit if side == "asks" else level.price >= limit
-            if not inside:
+        """Shares and notional available on `side` ("asks" or "bids") within `limit`.
+
+        The notional is each level's `cost_of` (rounded up per level), summed in
+        integers: the policy calls this on every decision.
+        """
+        asks = side == "asks"
+        bound = limit.micros
+        total_shares = total_notional = 0
+        for level in self.asks if asks else self.bids:
+            micros = level.price.micros
+            if (micros > bound) if asks else (micros < bound):
                 break
-            total_shares = total_shares + level.size
-            total_notional = total_notional + cost_of(level.size, level.price)
-        return total_shares, total_notional
+            units = level.size.units
+            total_shares += units
+            total_notional += -(-units * micros // SCALE)
+        return Shares(total_shares), Usdc(total_notional)
 
 
 def _walk_for_shares(

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from polytail.domain.fills import Side
-from polytail.domain.ids import AccountId, Address, FillId, TokenId
+from polytail.domain.ids import AccountId, Address, ConditionId, FillId, TokenId
 from polytail.domain.money import Price, Shares, Usdc
 from polytail.domain.orders import OrderType
 
@@ -53,11 +53,16 @@ class ReasonCode(StrEnum):
     SIZE_BELOW_MINIMUM = "size_below_minimum"
     SIZE_ACCUMULATING = "size_accumulating"
     SIZE_ACCUMULATED = "size_accumulated"
+    SIZE_BANKROLL_UNKNOWN = "size_bankroll_unknown"
     PRICE_SLIPPAGE = "price_slippage"
     PRICE_OFF_TICK = "price_off_tick"
+    BOOK_LIQUIDITY = "book_liquidity"
     # exits
     EXIT_NOTHING_HELD = "exit_nothing_held"
     EXIT_MIRROR = "exit_mirror"
+    EXIT_MIRROR_DISABLED = "exit_mirror_disabled"
+    EXIT_LEADER_POSITION_UNKNOWN = "exit_leader_position_unknown"
+    EXIT_REMAINDER_DUST = "exit_remainder_dust"
     EXIT_TAKE_PROFIT = "exit_take_profit"
     EXIT_STOP_LOSS = "exit_stop_loss"
     EXIT_TRAILING_STOP = "exit_trailing_stop"
@@ -88,6 +93,10 @@ class Decision:
     skip's first code is the breach that stopped it; a copy may carry reductions
     (e.g. `risk_max_order`) that shrank it. `inputs` records the facts the decision was
     computed from, as strings, so it can be explained and replayed later.
+
+    A copy carries everything an `OrderIntent` needs: `notional` is size x limit price
+    (what a BUY may spend before fees), `fee` the worst-case taker fee on top of it,
+    `expires_at` the time limit of a GTC copy (Unix seconds).
     """
 
     account: AccountId
@@ -105,6 +114,9 @@ class Decision:
     order_type: OrderType | None = None
     detail: str = ""
     inputs: Mapping[str, str] = field(default_factory=dict)
+    condition_id: ConditionId | None = None
+    fee: Usdc = Usdc(0)
+    expires_at: int | None = None
 
     def __post_init__(self) -> None:
         if not self.reasons:
