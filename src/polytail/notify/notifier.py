@@ -146,14 +146,13 @@ class Notifier:
             )
         for hook in settings.webhooks:
             channels.append(WebhookChannel(hook.url, (NoticeKind(e) for e in hook.events)))
-        labels = {leader.address: leader.label for leader in config.leaders}
         return cls(
             bus=bus,
             service=service,
             channels=channels,
             renderer=renderer,
             account=account,
-            labels={Address(address): label for address, label in labels.items()},
+            labels={Address(leader.address): leader.label for leader in config.leaders},
             digest_at=settings.digest_utc,
             clock=clock,
         )

@@ -94,12 +94,16 @@ def split_text(text: str, limit: int = MAX_MESSAGE_CHARS) -> list[str]:
     return [chunk.rstrip("\n") for chunk in chunks] or [""]
 
 
-def _chat_filter(chat_id: str) -> filters.Chat:
+def _chat_target(chat_id: str) -> int | str:
+    """A numeric chat id (negative for groups), or an `@channel` username."""
     text = chat_id.strip()
-    try:
-        return filters.Chat(chat_id=int(text))
-    except ValueError:
-        return filters.Chat(username=text.lstrip("@"))
+    return int(text) if text.lstrip("-").isdigit() else text
+
+
+def _chat_filter(target: int | str) -> filters.Chat:
+    if isinstance(target, int):
+        return filters.Chat(chat_id=target)
+    return filters.Chat(username=target.lstrip("@"))
 
 
 class TelegramChannel:
@@ -126,7 +130,7 @@ class TelegramChannel:
     ) -> None:
         register_secrets([token.reveal()])
         self.kinds = kinds
-        self._chat: int | str = int(chat_id) if chat_id.strip().lstrip("-").isdigit() else chat_id
+        self._chat = _chat_target(chat_id)
         self._mode = mode
         self._account = account
         self._commands = commands
@@ -160,7 +164,7 @@ class TelegramChannel:
             builder = builder.updater(None)
         self._app: BotApp = builder.build()
         if commands is not None:
-            allowed = _chat_filter(chat_id)
+            allowed = _chat_filter(self._chat)
             self._app.add_handler(
                 CommandHandler([*COMMANDS, "start"], self._on_command, filters=allowed)
             )

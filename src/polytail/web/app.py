@@ -95,8 +95,8 @@ def create_app(
         if not guard.configured:
             guard.check(None)
 
-    Auth = Depends(authorized)  # noqa: N806
-    Configured = Depends(configured)  # noqa: N806
+    token_required = [Depends(authorized)]
+    token_configured = [Depends(configured)]
 
     @app.middleware("http")
     async def security_headers(
@@ -133,7 +133,7 @@ def create_app(
         return {"status": "alive"}
 
     # --- operators and Prometheus ---------------------------------------------------
-    @app.get("/ready", dependencies=[Auth])
+    @app.get("/ready", dependencies=token_required)
     async def ready() -> Response:
         readiness = await service.readiness()
         body = {
@@ -143,32 +143,32 @@ def create_app(
         }
         return _json(body, 200 if readiness.ready else 503)
 
-    @app.get("/metrics", dependencies=[Auth])
+    @app.get("/metrics", dependencies=token_required)
     async def prometheus() -> Response:
         await metrics.refresh(service)
         body, content_type = metrics.render()
         return Response(body, media_type=content_type)
 
     # --- JSON API -----------------------------------------------------------------------
-    @app.get("/api/status", dependencies=[Auth])
+    @app.get("/api/status", dependencies=token_required)
     async def status() -> Response:
         return _json(await service.status())
 
-    @app.get("/api/positions", dependencies=[Auth])
+    @app.get("/api/positions", dependencies=token_required)
     async def positions() -> Response:
         return _json(await service.positions())
 
-    @app.get("/api/orders", dependencies=[Auth])
+    @app.get("/api/orders", dependencies=token_required)
     async def orders(
         open_only: bool = True, limit: Annotated[int, Query(ge=1, le=1000)] = 100
     ) -> Response:
         return _json(await service.orders(open_only=open_only, limit=limit))
 
-    @app.get("/api/leaders", dependencies=[Auth])
+    @app.get("/api/leaders", dependencies=token_required)
     async def leaders() -> Response:
         return _json(await service.leaders())
 
-    @app.get("/api/decisions", dependencies=[Auth])
+    @app.get("/api/decisions", dependencies=token_required)
     async def decisions(
         limit: Annotated[int, Query(ge=1, le=1000)] = 50,
         why: Annotated[str | None, Query(max_length=80)] = None,
@@ -176,11 +176,11 @@ def create_app(
         fill = FillId(why.strip()) if why and why.strip() else None
         return _json(await service.decisions(limit=limit, why=fill))
 
-    @app.get("/api/digest", dependencies=[Auth])
+    @app.get("/api/digest", dependencies=token_required)
     async def digest(day: dt.date | None = None) -> Response:
         return _json(await service.daily_digest(day))
 
-    @app.get("/api/overview", dependencies=[Auth])
+    @app.get("/api/overview", dependencies=token_required)
     async def overview() -> Response:
         """Everything the dashboard shows, in one request per poll."""
         parts: tuple[Any, ...] = await asyncio.gather(
@@ -193,24 +193,24 @@ def create_app(
         names = ("status", "positions", "orders", "leaders", "decisions")
         return _json(dict(zip(names, parts, strict=True)))
 
-    @app.post("/api/leaders/{leader}/pause", dependencies=[Auth])
+    @app.post("/api/leaders/{leader}/pause", dependencies=token_required)
     async def pause(leader: str) -> Response:
         return _json(await service.pause_leader(leader, by=SOURCE_LABEL))
 
-    @app.post("/api/leaders/{leader}/resume", dependencies=[Auth])
+    @app.post("/api/leaders/{leader}/resume", dependencies=token_required)
     async def resume(leader: str) -> Response:
         return _json(await service.resume_leader(leader, by=SOURCE_LABEL))
 
-    @app.post("/api/kill-switch", dependencies=[Auth])
+    @app.post("/api/kill-switch", dependencies=token_required)
     async def kill_switch(request: KillSwitchRequest) -> Response:
         return _json(await service.set_kill_switch(request.engaged, by=SOURCE_LABEL))
 
     # --- dashboard ----------------------------------------------------------------------
-    @app.get("/", dependencies=[Configured])
+    @app.get("/", dependencies=token_configured)
     async def dashboard() -> Response:
         return HTMLResponse(page)
 
-    @app.get("/static/{name}", dependencies=[Configured])
+    @app.get("/static/{name}", dependencies=token_configured)
     async def asset(name: str) -> Response:
         if name not in assets:
             return _error(404, f"no asset {name!r}")
