@@ -17,6 +17,8 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
+pytest_plugins = ["tests.databases"]
+
 
 def locate_shared_data() -> Path | None:
     explicit = os.environ.get("POLYTAIL_SHARED_DATA")

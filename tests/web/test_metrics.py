@@ -25,6 +25,7 @@ from polytail.engine.events import (
     OrderUpdated,
     TradeBooked,
 )
+from polytail.venue.stats import VenueStats
 from polytail.web.metrics import EngineMetrics
 from tests.support.prom import value
 from tests.support.samples import ALICE, T0, YES, copy_decision, fill, order_for, skip_decision
@@ -161,7 +162,7 @@ def test_the_orders_gauge_equals_the_orders_currently_in_each_open_state(
         )
 
 
-class VenueStats:
+class CountingSource:
     def __init__(self) -> None:
         self.waits = 0
 
@@ -175,7 +176,7 @@ class VenueStats:
 
 def test_another_layers_counters_are_exported_live_on_each_scrape() -> None:
     _, metrics = attached()
-    stats = VenueStats()
+    stats = CountingSource()
     metrics.add_stats("venue", stats)
     stats.waits = 3
     out = text(metrics)
@@ -184,6 +185,21 @@ def test_another_layers_counters_are_exported_live_on_each_scrape() -> None:
     assert "bad key" not in out
     stats.waits = 5
     assert value(text(metrics), "polytail_venue_rate_limit_waits_total", family="clob.orders") == 5
+
+
+def test_the_venue_layers_counters_are_exported() -> None:
+    _, metrics = attached()
+    venue = VenueStats()
+    metrics.add_stats("venue", venue)
+    clob = venue.family("clob.orders")
+    clob.rate_limit_waits, clob.throttled, clob.breaker_state = 4, 2, "opened"
+    venue.stream("rtds").reconnects = 3
+    out = text(metrics)
+    family = {"family": "clob.orders"}
+    assert value(out, "polytail_venue_rate_limit_waits_total", **family) == 4
+    assert value(out, "polytail_venue_throttled_total", **family) == 2
+    assert value(out, "polytail_venue_breaker_state", **family) == 2  # opened
+    assert value(out, "polytail_venue_stream_reconnects_total", family="rtds") == 3
 
 
 def test_a_broken_stats_source_loses_its_own_series_not_the_scrape() -> None:
