@@ -181,6 +181,22 @@ async def test_the_engine_never_waits_for_a_slow_notifier() -> None:
     assert notifier.snapshot()["events_dropped_total"] == 45
 
 
+async def test_stopping_still_notifies_what_was_already_queued() -> None:
+    bus = EventBus()
+    recorder = Recorder()
+    notifier = Notifier(
+        bus=bus, service=service_on(bus), channels=[recorder],
+        renderer=Renderer(Mode.PAPER), account=ACCOUNT,
+    )  # fmt: skip
+    await notifier.start()
+    for n in range(3):
+        bus.publish(EngineError("broker", f"shutting down {n}", at_ms=T0))
+    await notifier.stop()  # no await in between: all three were still queued
+    assert [m.text for m in recorder.messages] == [
+        f"[PAPER] Error in broker: shutting down {n}" for n in range(3)
+    ]
+
+
 def test_the_next_digest_time_is_strictly_in_the_future() -> None:
     assert next_daily_ms(T0, "20:00") == T0 + 20 * HOUR
     assert next_daily_ms(T0 + 20 * HOUR, "20:00") == T0 + 44 * HOUR

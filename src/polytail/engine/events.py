@@ -239,5 +239,6 @@ class EventBus:
             queue = subscription.queue
             if queue.full():
                 queue.get_nowait()
+                queue.task_done()  # keeps `queue.join()` usable for draining consumers
                 subscription.dropped += 1
             queue.put_nowait(event)

@@ -171,8 +171,11 @@ class Notifier:
             self._tasks.append(asyncio.create_task(self._digests(), name="notifier-digest"))
 
     async def stop(self, flush_timeout_s: float = 2.0) -> None:
+        """Stop listening, notify what was already queued (within the timeout), stop."""
         if self._subscription is not None:
             self._bus.unsubscribe(self._subscription)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._subscription.queue.join(), flush_timeout_s)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -200,8 +203,9 @@ class Notifier:
     # --- work ------------------------------------------------------------------------------
     async def _consume(self) -> None:
         assert self._subscription is not None
+        queue = self._subscription.queue
         while True:
-            event = await self._subscription.get()
+            event = await queue.get()
             try:
                 notice = self._builder.on_event(event)
                 if notice is not None:
@@ -209,6 +213,8 @@ class Notifier:
             except Exception:
                 self.failures += 1
                 log.exception("notification failed", event=type(event).__name__)
+            finally:
+                queue.task_done()
 
     def publish(self, notice: Notice) -> None:
         """Render a notice once and offer it to every channel that wants its kind."""

@@ -36,7 +36,6 @@ from telegram.error import (
     ChatMigrated,
     Forbidden,
     InvalidToken,
-    NetworkError,
     RetryAfter,
     TelegramError,
 )
@@ -142,7 +141,6 @@ class TelegramChannel:
         self._sleep = sleep
         self._outbox = Outbox(capacity)
         self._task: asyncio.Task[None] | None = None
-        self._polling = False
         self.ready = asyncio.Event()  # set once connected (and polling, with commands)
         self.sent = 0
         self.failed = 0
@@ -221,7 +219,7 @@ class TelegramChannel:
                     "it is fixed and polytail restarted"
                 )
                 return False
-            except (NetworkError, TelegramError) as error:
+            except TelegramError as error:
                 log.warning(
                     "Telegram unreachable; retrying", error=scrub(str(error)), retry_in_s=delay
                 )
@@ -235,10 +233,10 @@ class TelegramChannel:
             await updater.start_polling(
                 timeout=dt.timedelta(seconds=self._poll_timeout),
                 drop_pending_updates=True,
+                bootstrap_retries=-1,  # PTB retries the bootstrap with its own backoff
                 error_callback=self._polling_error,
             )
             await self._app.start()
-            self._polling = True
         except TelegramError as error:
             log.error("Telegram commands unavailable", error=scrub(str(error)))
 
@@ -254,7 +252,6 @@ class TelegramChannel:
             if app.running:
                 await app.stop()
             await app.shutdown()
-        self._polling = False
 
     # --- sending ----------------------------------------------------------------------------
     def _next_text(self) -> str | None:
@@ -321,7 +318,7 @@ class TelegramChannel:
                 self.failed += 1
                 log.error("Telegram refused the message; dropped", error=scrub(str(error)))
                 return
-            except (NetworkError, TelegramError) as error:
+            except TelegramError as error:  # network errors, timeouts, 5xx
                 failures += 1
                 if failures >= self._max_attempts:
                     break
