@@ -9,7 +9,6 @@ careless exception would carry it.
 from __future__ import annotations
 
 import asyncio
-import logging
 
 import httpx
 
@@ -45,9 +44,7 @@ async def test_neither_token_ever_leaves_the_process() -> None:
     api = FakeBotApi(TELEGRAM_TOKEN)
     seen: list[str] = []
 
-    with captured_logs("DEBUG") as logs:
-        for noisy in ("httpx", "httpcore", "telegram", "uvicorn"):
-            logging.getLogger(noisy).setLevel(logging.DEBUG)
+    with captured_logs("DEBUG", loud=("httpx", "httpcore", "telegram", "uvicorn")) as logs:
         async with WebServer(api.app) as telegram_server:
             renderer = Renderer(Mode.PAPER)
             telegram = TelegramChannel(
