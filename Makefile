@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help install test lint typecheck imports pytest demo bench format clean
+.PHONY: help install chromium test lint typecheck imports pytest demo bench format clean
 
 help:
 	@echo "make demo    run polytail's offline demo (local exchange, paper engine)"
@@ -26,6 +26,21 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
+# The dashboard test drives Debian's Chromium through Playwright, which never downloads a
+# browser here. Installed once when missing (needs root or sudo); quiet unless it fails.
+CHROMIUM     ?= /usr/bin/chromium
+CHROMIUM_LOG := /tmp/polytail-chromium-install.log
+chromium:
+	@test -x $(CHROMIUM) || { \
+	  echo "installing Debian's chromium for the dashboard test (log: $(CHROMIUM_LOG))"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO="sudo -n"; fi; \
+	  { $$SUDO apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; \
+	  } >$(CHROMIUM_LOG) 2>&1 && test -x $(CHROMIUM) || { \
+	    echo "error: could not install chromium (see $(CHROMIUM_LOG)). Install it as root" \
+	         "with 'apt-get install -y chromium' so that $(CHROMIUM) exists, then rerun." >&2; \
+	    exit 1; }; }
+
 lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
@@ -36,7 +51,7 @@ typecheck: install
 imports: install
 	$(BIN)/lint-imports
 
-pytest: install
+pytest: install chromium
 	$(BIN)/pytest
 
 test: lint typecheck imports pytest

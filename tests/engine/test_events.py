@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from polytail.domain.decisions import ReasonCode
 from polytail.engine.events import (
     BreakerScope,
@@ -63,3 +65,14 @@ async def test_unsubscribing_stops_delivery() -> None:
         BreakerTripped(BreakerScope.GLOBAL, ReasonCode.RISK_DAILY_LOSS, "lost 100", at_ms=1)
     )
     assert seen == [] and subscription.queue.empty()
+
+
+async def test_a_consumer_can_drain_with_join_even_after_drops() -> None:
+    bus = EventBus()
+    subscription = bus.subscribe("drain", maxsize=2)
+    for n in range(5):
+        bus.publish(status(n))
+    for _ in range(2):
+        await subscription.get()
+        subscription.queue.task_done()
+    await asyncio.wait_for(subscription.queue.join(), 1)  # dropped events do not block it

@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     model_validator,
@@ -494,11 +495,19 @@ class WebSettings(Section):
     port: Annotated[int, Field(ge=0, le=65535)] = Field(8750, description="Listen port.")
 
 
+NotifyEvent = Literal["copy", "skip", "error", "breaker", "resolution", "digest"]
+
+
+def _default_webhook_events() -> list[NotifyEvent]:
+    return ["copy", "error", "breaker", "resolution", "digest"]
+
+
 class WebhookSettings(Section):
     url: Url = Field(description="Where to POST JSON notifications.")
-    events: list[str] = Field(
-        default_factory=lambda: ["copy", "error", "breaker", "resolution", "digest"],
-        description="Events sent: copy, skip, error, breaker, resolution, digest.",
+    events: list[NotifyEvent] = Field(
+        default_factory=_default_webhook_events,
+        description="Events sent: copy, skip, error, breaker (also kill switch and leader "
+        "pauses), resolution (also redemptions), digest.",
     )
 
 
@@ -508,14 +517,28 @@ class TelegramSettings(Section):
         None, description="Chat to notify (token: POLYTAIL_TELEGRAM_TOKEN)."
     )
     api_url: Url = Field("https://api.telegram.org", description="Bot API base URL.")
+    commands: bool = Field(
+        True,
+        description="Accept commands (/status, /pause, /kill, ...) from chat_id only.",
+    )
 
 
 class NotifySettings(Section):
     telegram: TelegramSettings = TelegramSettings()
     webhooks: list[WebhookSettings] = Field(default_factory=list, description="Webhooks.")
-    notify_skips: bool = Field(False, description="Also notify skipped copies.")
-    digest_utc: Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] | None = Field(
-        "20:00", description="Daily digest time (HH:MM UTC); empty to disable."
+    notify_skips: bool = Field(
+        False,
+        description="Also send skipped copies to Telegram (webhooks choose with their "
+        "events list).",
+    )
+    digest_utc: Annotated[
+        Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] | None,
+        BeforeValidator(lambda value: value or None),
+    ] = Field("20:00", description="Daily digest time (HH:MM UTC); empty to disable.")
+    templates_dir: Path | None = Field(
+        None,
+        description="Directory of message templates overriding the built-in ones by file "
+        "name (copy.j2, skip.j2, ...; see docs/OPERATIONS.md).",
     )
 
 

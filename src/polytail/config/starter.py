@@ -109,9 +109,11 @@ port = 8750
 [notify]
 notify_skips = false
 digest_utc = "20:00"
+# templates_dir = "~/.config/polytail/templates"   # overrides copy.j2, skip.j2, ...
 [notify.telegram]
 enabled = false
 # chat_id = "123456789"
+commands = true             # /status, /pause, /kill, ... from chat_id only
 # [[notify.webhooks]]
 # url = "https://example.org/hooks/polytail"
 # events = ["copy", "error", "breaker", "resolution", "digest"]

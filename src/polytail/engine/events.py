@@ -112,6 +112,23 @@ class ComponentState(StrEnum):
     DOWN = "down"
 
 
+class Component:
+    """The names components report their health under (`ComponentStatus.component`).
+
+    Readiness (`polytail.app.health`) waits for every enabled feed, the broker and startup
+    reconciliation by these names, so producers must use them.
+    """
+
+    BROKER: Final = "broker"
+    RECONCILIATION: Final = "reconciliation"
+    STORE: Final = "store"
+
+    @staticmethod
+    def feed(source: FeedSource | str) -> str:
+        """`feed.stream`, `feed.poll`, `feed.chain`, ..."""
+        return f"feed.{FeedSource(source).value}"
+
+
 @dataclass(frozen=True, slots=True)
 class ComponentStatus:
     """Health of one component: a feed, the broker, reconciliation, the store."""
@@ -138,6 +155,25 @@ class ConfigReloaded:
     at_ms: int
 
 
+@dataclass(frozen=True, slots=True)
+class KillSwitchChanged:
+    """The kill switch was engaged or released (file, CLI, signal, dashboard, Telegram)."""
+
+    engaged: bool
+    source: str
+    at_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class LeaderPaused:
+    """An operator paused (or resumed) copying one leader."""
+
+    leader: Address
+    paused: bool
+    source: str
+    at_ms: int
+
+
 Event = (
     FillDetected
     | FillSighted
@@ -150,6 +186,8 @@ Event = (
     | ComponentStatus
     | EngineError
     | ConfigReloaded
+    | KillSwitchChanged
+    | LeaderPaused
 )
 
 Listener = Callable[[Event], None]
@@ -201,5 +239,6 @@ class EventBus:
             queue = subscription.queue
             if queue.full():
                 queue.get_nowait()
+                queue.task_done()  # keeps `queue.join()` usable for draining consumers
                 subscription.dropped += 1
             queue.put_nowait(event)

@@ -7,7 +7,10 @@ tests and backtests pay nothing for them.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Final
+
+BREAKER_STATES: Final = {"closed": 0, "half-opened": 1, "opened": 2}
 
 
 @dataclass(slots=True)
@@ -43,3 +46,20 @@ class VenueStats:
 
     def stream(self, name: str) -> StreamStats:
         return self.streams[name]
+
+    def snapshot(self) -> dict[str, float]:
+        """Flat `name/family` counters for the metrics layer (`web.metrics.StatsSource`).
+
+        Counts become `<field>_total`; stream counts `stream_<field>_total`; the breaker
+        state becomes `breaker_state` = 0 closed, 1 half-opened, 2 opened.
+        """
+        flat: dict[str, float] = {}
+        for family, counters in self.families.items():
+            for item in fields(FamilyStats):
+                if item.name != "breaker_state":
+                    flat[f"{item.name}_total/{family}"] = getattr(counters, item.name)
+            flat[f"breaker_state/{family}"] = BREAKER_STATES.get(counters.breaker_state, 0)
+        for stream, stream_counters in self.streams.items():
+            for item in fields(StreamStats):
+                flat[f"stream_{item.name}_total/{stream}"] = getattr(stream_counters, item.name)
+        return flat
