@@ -178,15 +178,13 @@ class PaperBroker:
         return cost_of(intent.size, intent.limit_price).min(intent.max_spend)
 
     def _buy(self, intent: OrderIntent, book: OrderBook, market: Market) -> tuple[list[Take], bool]:
-        if intent.order_type.is_marketable:
-            spend = self._spend(intent)
-            if spend < MIN_MARKETABLE_NOTIONAL:
-                raise BelowMinimumSize(
-                    f"paper: a marketable BUY needs at least {MIN_MARKETABLE_NOTIONAL} pUSD"
-                )
-            walk = book.buy_with(spend, intent.limit_price)
-        else:
-            walk = book.buy_shares(intent.size, intent.limit_price)
+        if intent.order_type.is_marketable and self._spend(intent) < MIN_MARKETABLE_NOTIONAL:
+            raise BelowMinimumSize(
+                f"paper: a marketable BUY needs at least {MIN_MARKETABLE_NOTIONAL} pUSD"
+            )
+        # Like the venue (as the local exchange models it; UNCERTAIN on the venue): a BUY
+        # takes `size` shares and pays less at better prices, never more shares.
+        walk = book.buy_shares(intent.size, intent.limit_price)
         return takes(book, Side.BUY, walk.shares, market, taker=True), walk.complete
 
     def _sell(
