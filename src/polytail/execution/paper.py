@@ -126,6 +126,7 @@ class PaperBroker:
         self._now_ms = now_ms
         self._sleep = sleep
         self._orders: dict[str, _Resting] = {}
+        self._resting: dict[str, _Resting] = {}  # the open ones, which hold cash or shares
         self._trades: list[TradeReport] = []
         self._reports: asyncio.Queue[TradeReport] = asyncio.Queue()
 
@@ -169,6 +170,7 @@ class PaperBroker:
         self._orders[order.venue_order_id] = order
         if rests:
             order.state = OrderState.PARTIAL if order.filled.units else OrderState.LIVE
+            self._resting[order.venue_order_id] = order
         else:
             order.state = OrderState.MATCHED if order.filled >= intent.size else OrderState.CANCELED
         return self._report(order)
@@ -199,7 +201,7 @@ class PaperBroker:
             if rests:
                 filled = Shares(sum(t.shares.units for t in taken))
                 cost += cost_of(intent.size - filled, intent.limit_price).units
-            reserved = sum(order.reserve.units for order in self._orders.values())
+            reserved = sum(order.reserve.units for order in self._resting.values())
             available = self.account.cash().units - reserved
             if cost > available:
                 raise InsufficientBalance(
@@ -209,7 +211,7 @@ class PaperBroker:
             return
         selling = sum(
             order.remaining.units
-            for order in self._orders.values()
+            for order in self._resting.values()
             if order.intent.side is Side.SELL
             and order.intent.token_id == intent.token_id
             and not order.state.is_terminal
@@ -254,7 +256,7 @@ class PaperBroker:
         also delivered through `reports()`.
         """
         filled: list[TradeReport] = []
-        for order in list(self._orders.values()):
+        for order in list(self._resting.values()):
             intent = order.intent
             if order.state.is_terminal or intent.token_id != book.token_id:
                 continue
@@ -280,6 +282,7 @@ class PaperBroker:
         if order is None or order.state.is_terminal:
             return False
         order.state = OrderState.CANCELED
+        self._resting.pop(venue_order_id, None)
         return True
 
     async def lookup(self, venue_order_id: str, market: Market) -> OrderReport | None:
@@ -290,7 +293,7 @@ class PaperBroker:
         return [trade for trade in self._trades if trade.at_ms >= after_s * 1000]
 
     async def open_orders(self) -> list[str]:
-        return [key for key, order in self._orders.items() if not order.state.is_terminal]
+        return list(self._resting)
 
     async def cash(self) -> Usdc:
         return self.account.cash()
