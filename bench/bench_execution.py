@@ -38,7 +38,7 @@ from polytail.domain.market import FeeSchedule, Market, MarketVersion, Outcome
 from polytail.domain.money import Price, Shares, Usdc, cost_of
 from polytail.domain.orders import OrderIntent, OrderType
 from polytail.engine.clock import WallClock
-from polytail.engine.runtime import Edges, Engine
+from polytail.engine.runtime import Edges, Engine, LedgerAccount
 from polytail.execution.paper import PaperBroker
 from polytail.sim.server import start_sim
 from polytail.store import Store
@@ -190,15 +190,10 @@ async def pipeline_latency(count: int) -> list[Figure]:
         store = Store.open(config.database_url())
         holder: list[Engine] = []
 
-        class Account_:
-            def cash(self) -> Usdc:
-                return holder[0].orders.ledger.cash
-
-            def shares(self, token: TokenId) -> Shares:
-                return Shares(0)
-
         clock = WallClock()
-        broker = PaperBroker(static, Account_(), latency_ms=0, now_ms=clock.now_ms)
+        broker = PaperBroker(
+            static, LedgerAccount(lambda: holder[0].orders), latency_ms=0, now_ms=clock.now_ms
+        )
 
         async def nothing():  # type: ignore[no-untyped-def]
             yield  # pragma: no cover
