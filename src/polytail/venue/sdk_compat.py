@@ -12,14 +12,26 @@ moves them. Upgrade the pin only together with that test.
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
+from eth_abi.abi import encode as abi_encode
+from eth_utils.crypto import keccak
 from polymarket._internal.actions import account as _account
 from polymarket._internal.actions.orders import post as _post
 from polymarket._internal.environment import PRODUCTION_CONFIG, create_environment
 from polymarket._internal.wallet import signature_type_for
 
 from polytail.config.schema import VenueSettings
+
+_ORDER_TYPE_HASH: Final = keccak(
+    b"Order(uint256 salt,address maker,address signer,uint256 tokenId,uint256 makerAmount,"
+    b"uint256 takerAmount,uint8 side,uint8 signatureType,uint256 timestamp,bytes32 metadata,"
+    b"bytes32 builder)"
+)
+_DOMAIN_TYPE_HASH: Final = keccak(
+    b"EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
+)
+_EXCHANGE_NAME_HASH: Final = keccak(b"Polymarket CTF Exchange")
 
 if TYPE_CHECKING:
     from polymarket import AsyncSecureClient
@@ -84,3 +96,61 @@ async def post_signed_order(client: AsyncSecureClient, signed: SignedOrder) -> o
     path, payload = _post.build_post_order_request(signed, owner_api_key=ctx.credentials.key)
     reply: object = await ctx.secure_clob.post_json(path, json=payload)
     return reply
+
+
+def order_hash(client: AsyncSecureClient, signed: SignedOrder, *, v2: bool, neg_risk: bool) -> str:
+    """The EIP-712 digest of a signed order: the venue's order id, known before posting.
+
+    The order manager records it before the POST, so an order whose reply was lost can
+    be looked up by id after a crash. The digest is the standard EIP-712 one for every
+    signature type (a deposit wallet's ERC-7739 wrapper signs the same struct). Private
+    API: the exchange addresses and chain id come from `client._ctx.environment_config`
+    (the same fields the SDK's `resolve_order_exchange_address` reads).
+    """
+    config = client._ctx.environment_config
+    if v2:
+        version, contract = b"3", config.exchange_v3
+    else:
+        version, contract = (
+            b"2",
+            (config.neg_risk_exchange if neg_risk else config.standard_exchange),
+        )
+    separator = keccak(
+        abi_encode(
+            ["bytes32", "bytes32", "bytes32", "uint256", "address"],
+            [_DOMAIN_TYPE_HASH, _EXCHANGE_NAME_HASH, keccak(version), config.chain_id, contract],
+        )
+    )
+    struct = keccak(
+        abi_encode(
+            [
+                "bytes32",
+                "uint256",
+                "address",
+                "address",
+                "uint256",
+                "uint256",
+                "uint256",
+                "uint8",
+                "uint8",
+                "uint256",
+                "bytes32",
+                "bytes32",
+            ],
+            [
+                _ORDER_TYPE_HASH,
+                signed.salt,
+                signed.maker,
+                signed.signer,
+                int(signed.token_id),
+                signed.maker_amount,
+                signed.taker_amount,
+                0 if str(signed.side).upper() == "BUY" else 1,
+                signed.signature_type,
+                signed.timestamp,
+                bytes.fromhex(str(signed.metadata).removeprefix("0x").rjust(64, "0")),
+                bytes.fromhex(str(signed.builder).removeprefix("0x").rjust(64, "0")),
+            ],
+        )
+    )
+    return "0x" + keccak(b"\x19\x01" + separator + struct).hex()

@@ -132,6 +132,17 @@ class VenueOrder:
 
 
 @dataclass(frozen=True, slots=True)
+class MakerFill:
+    """One maker order's part of a trade (ours when we rested, others' when we took)."""
+
+    order_id: str
+    maker_address: str
+    shares: Shares
+    price: Decimal
+    side: Side
+
+
+@dataclass(frozen=True, slots=True)
 class OwnTrade:
     trade_id: str
     status: str  # MATCHED, MINED, CONFIRMED, RETRYING, FAILED
@@ -145,6 +156,7 @@ class OwnTrade:
     maker_order_ids: tuple[str, ...]
     tx_hash: str | None
     matched_at: int
+    maker_fills: tuple[MakerFill, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -429,13 +441,58 @@ class LiveTrading:
     async def place(self, intent: OrderIntent, market: Market) -> Placement:
         """Sign and post one order. Raises a typed rejection, or `OrderOutcomeUnknown`."""
         signed = await self.sign(intent, market)
+        return await self.post(signed, intent.side)
+
+    def order_id(self, signed: SignedOrder, market: Market) -> str:
+        """The venue's id of a signed order (its EIP-712 hash), before it is posted."""
+        return sdk_compat.order_hash(
+            self.client,
+            signed,
+            v2=market.version is MarketVersion.V2,
+            neg_risk=market.neg_risk,
+        )
+
+    async def post(self, signed: SignedOrder, side: Side) -> Placement:
+        """Post an order signed by `sign`. Raises a typed rejection, or
+        `OrderOutcomeUnknown` when it may have been taken without a readable reply."""
         client = self.client
 
         async def post() -> Any:
             return await sdk_compat.post_signed_order(client, signed)
 
         reply = await self._call("clob.order", post, self.order_retry, sent=True)
-        return interpret_reply(reply, intent.side)
+        return interpret_reply(reply, side)
+
+    async def trade(self, trade_id: str) -> OwnTrade | None:
+        """One of the account's trades by id (None when the venue does not list it)."""
+
+        async def fetch() -> list[Any]:
+            return [
+                trade async for trade in self.client.list_account_trades(id=trade_id).iter_items()
+            ]
+
+        found = await self._call("clob.data", fetch, READ)
+        return _own_trade(found[0]) if found else None
+
+    async def redeem(self, market: Market, token: TokenId | None = None) -> str:
+        """Redeem a resolved market's positions through the SDK, for the wallet's type.
+
+        CTF markets redeem the whole condition; a v2 market redeems one position id
+        (`token`). Returns the transaction hash once the transaction is final. Not
+        retried: a redemption sent twice is refused on chain (nothing left to burn), but a
+        retry after an ambiguous failure must look at balances first.
+        """
+        client = self.client
+
+        async def send() -> str:
+            if market.version is MarketVersion.V2 and token is not None:
+                handle = await client.redeem_positions(position_id=token)
+            else:
+                handle = await client.redeem_positions(condition_id=market.condition_id)
+            outcome = await handle.wait()
+            return str(getattr(outcome, "transaction_hash", "") or handle.transaction_hash)
+
+        return await self._call("rpc", send, ORDER_POST, sent=True)
 
     async def cancel(self, order_id: str) -> CancelOutcome:
         client = self.client
@@ -571,4 +628,14 @@ def _own_trade(trade: Any) -> OwnTrade:
         maker_order_ids=tuple(str(maker.order_id) for maker in trade.maker_orders),
         tx_hash=trade.transaction_hash,
         matched_at=int(trade.matched_at.timestamp()),
+        maker_fills=tuple(
+            MakerFill(
+                order_id=str(maker.order_id),
+                maker_address=str(maker.maker_address).lower(),
+                shares=_shares(maker.matched_amount),
+                price=Decimal(maker.price),
+                side=_side(maker.side),
+            )
+            for maker in trade.maker_orders
+        ),
     )

@@ -1,0 +1,197 @@
+"""The live broker: the venue through the venue layer's SDK adapter (`LiveTrading`).
+
+Orders are signed first and their id (the EIP-712 hash) handed to the order manager,
+which records it before the POST. Fills are read from the venue's own trade records
+(`/data/trades`): the reply's trade ids right after placement, the order's associated
+trades when it is looked up, and the account's trades in a window at reconciliation.
+Polling is the safety net that always runs; `reports()` is fed by the user channel when
+one is attached (`feed_user_event`).
+
+Fees: the venue's trade records carry a fee *rate*, not the amount charged, so the fee
+of a taker fill is computed from the market's fee curve per maker fill
+(`FeeSchedule.taker_fee`, rounded up). UNCERTAIN: the venue's on-chain rounding; the
+difference is at most one base unit per maker fill.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Final
+
+from polytail.domain.fills import Side
+from polytail.domain.ids import Address, TokenId
+from polytail.domain.ledger import Holding
+from polytail.domain.market import Market, MarketVersion
+from polytail.domain.money import Price, Shares, Usdc, cost_of, proceeds_of
+from polytail.domain.orders import OrderIntent, OrderState
+from polytail.execution.broker import OrderReport, Prepared, RedeemReport, TradeReport
+from polytail.venue.errors import NotFound
+from polytail.venue.trading import LiveTrading, OwnTrade, VenueOrderStatus
+
+_ENDED: Final = frozenset({"CANCELED", "CANCELLED", "INVALID", "CANCELED_MARKET_RESOLVED"})
+
+MarketOf = Callable[[TokenId], Awaitable[Market]]
+
+
+def trade_reports(trade: OwnTrade, market: Market, wallet: Address) -> list[TradeReport]:
+    """Our fills in one venue trade: the taker's aggregate, or each maker order of ours."""
+    at_ms = trade.matched_at * 1000
+    if trade.trader_side.upper() == "TAKER":
+        shares = notional = fee = 0
+        for maker in trade.maker_fills:
+            price = Price.parse(maker.price)
+            amount = (cost_of if trade.side is Side.BUY else proceeds_of)(maker.shares, price)
+            shares += maker.shares.units
+            notional += amount.units
+            fee += market.fees.taker_fee(maker.shares, price).units
+        if shares == 0:  # no maker detail: the trade's own size and price
+            price = Price.parse(trade.price)
+            shares = trade.size.units
+            amount = (cost_of if trade.side is Side.BUY else proceeds_of)(trade.size, price)
+            notional = amount.units
+            fee = market.fees.taker_fee(trade.size, price).units
+        return [
+            TradeReport(
+                trade_id=trade.trade_id,
+                venue_order_id=trade.taker_order_id,
+                token_id=trade.token_id,
+                side=trade.side,
+                shares=Shares(shares),
+                notional=Usdc(notional),
+                fee=Usdc(fee),
+                at_ms=at_ms,
+            )
+        ]
+    reports = []
+    for maker in trade.maker_fills:
+        if maker.maker_address.lower() != wallet:
+            continue
+        price = Price.parse(maker.price)
+        amount = (cost_of if maker.side is Side.BUY else proceeds_of)(maker.shares, price)
+        reports.append(
+            TradeReport(
+                trade_id=f"{trade.trade_id}:{maker.order_id}",
+                venue_order_id=maker.order_id,
+                token_id=trade.token_id,
+                side=maker.side,
+                shares=maker.shares,
+                notional=amount,
+                fee=market.fees.maker_fee(maker.shares, price),
+                at_ms=at_ms,
+            )
+        )
+    return reports
+
+
+class LiveBroker:
+    name = "live"
+
+    def __init__(self, trading: LiveTrading, wallet: Address, market_of: MarketOf) -> None:
+        self.trading = trading
+        self.wallet = Address(wallet.lower())
+        self._market_of = market_of
+        self._reports: asyncio.Queue[TradeReport] = asyncio.Queue()
+
+    async def prepare(self, intent: OrderIntent, market: Market) -> Prepared:
+        signed = await self.trading.sign(intent, market)
+        return Prepared(intent, self.trading.order_id(signed, market), signed)
+
+    async def submit(self, prepared: Prepared, market: Market) -> OrderReport:
+        from polymarket.models.clob.orders import SignedOrder  # noqa: PLC0415
+
+        assert isinstance(prepared.payload, SignedOrder)
+        placement = await self.trading.post(prepared.payload, prepared.intent.side)
+        if placement.order_id != prepared.venue_order_id:
+            # The id recorded before sending must be the venue's; say so loudly if not.
+            raise AssertionError(
+                f"venue order id {placement.order_id} differs from the signed order's hash "
+                f"{prepared.venue_order_id}"
+            )
+        trades = await self._trades(placement.trade_ids, placement.order_id, market)
+        intent, filled = prepared.intent, placement.filled
+        if placement.status is VenueOrderStatus.DELAYED:
+            state = OrderState.LIVE  # accepted; matching waits through the taker delay
+        elif placement.status is VenueOrderStatus.LIVE:
+            state = OrderState.PARTIAL if filled.units else OrderState.LIVE
+        elif filled >= intent.size:
+            state = OrderState.MATCHED
+        else:  # matched in part: a FAK's rest is cancelled, a GTC's rest keeps resting
+            state = OrderState.CANCELED if intent.order_type.is_marketable else OrderState.PARTIAL
+        return OrderReport(placement.order_id, state, placement.filled, trades)
+
+    async def _trades(
+        self, trade_ids: Sequence[str], order_id: str, market: Market
+    ) -> tuple[TradeReport, ...]:
+        found: list[TradeReport] = []
+        for trade_id in trade_ids:
+            trade = await self.trading.trade(trade_id)
+            if trade is not None:
+                found.extend(
+                    r
+                    for r in trade_reports(trade, market, self.wallet)
+                    if r.venue_order_id == order_id
+                )
+        return tuple(found)
+
+    async def cancel(self, venue_order_id: str) -> bool:
+        outcome = await self.trading.cancel(venue_order_id)
+        return venue_order_id in outcome.canceled
+
+    async def lookup(self, venue_order_id: str, market: Market) -> OrderReport | None:
+        try:
+            order = await self.trading.get_order(venue_order_id)
+        except NotFound:
+            return None
+        status = order.status.upper()
+        filled = order.size_matched
+        if status == "LIVE":
+            state = OrderState.PARTIAL if filled.units else OrderState.LIVE
+        elif status == "MATCHED" or (status not in _ENDED and filled >= order.original_size):
+            state = OrderState.MATCHED if filled >= order.original_size else OrderState.CANCELED
+        else:
+            state = OrderState.CANCELED
+        trades = await self._trades(order.trade_ids, venue_order_id, market)
+        return OrderReport(venue_order_id, state, filled, trades)
+
+    async def trades_since(self, after_s: int) -> list[TradeReport]:
+        found: list[TradeReport] = []
+        for trade in await self.trading.own_trades(after=after_s):
+            market = await self._market_of(trade.token_id)
+            found.extend(trade_reports(trade, market, self.wallet))
+        return found
+
+    async def open_orders(self) -> list[str]:
+        return [order.order_id for order in await self.trading.open_orders()]
+
+    async def cash(self) -> Usdc:
+        return Usdc((await self.trading.balance()).balance)
+
+    async def redeem(self, market: Market, holdings: Sequence[Holding]) -> RedeemReport:
+        """Redeem through the SDK; the payout is the wallet's pUSD gain, as the chain paid it."""
+        before = await self.trading.refresh_balance()
+        mine = [h for h in holdings if h.condition_id == market.condition_id]
+        if market.version is MarketVersion.V2:
+            tx = ""
+            for holding in mine:
+                tx = await self.trading.redeem(market, holding.token_id)
+        else:
+            tx = await self.trading.redeem(market)
+        after = await self.trading.refresh_balance()
+        return RedeemReport(
+            payout=Usdc(max(0, after.balance - before.balance)),
+            report_id=tx or f"redeem:{market.condition_id}",
+            outcome_index=None,
+            tokens=tuple(h.token_id for h in mine),
+        )
+
+    def feed_user_event(self, report: TradeReport) -> None:
+        """A fill from the user channel (the engine parses and forwards it)."""
+        self._reports.put_nowait(report)
+
+    async def reports(self) -> AsyncIterator[TradeReport]:
+        while True:
+            yield await self._reports.get()
+
+    async def close(self) -> None:
+        await self.trading.close()
