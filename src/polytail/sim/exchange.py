@@ -23,7 +23,8 @@ from eth_utils.crypto import keccak
 
 from polytail.sim import chain as chainlib
 from polytail.sim.bus import Hub
-from polytail.sim.chain import Chain
+from polytail.sim.chain import Chain, Transaction
+from polytail.sim.contracts import REDEEMERS, ROUTER, adapter_for
 from polytail.sim.engine import (
     OPERATOR,
     Engine,
@@ -39,14 +40,18 @@ from polytail.sim.faults import Faults
 from polytail.sim.markets import Event, Market
 from polytail.sim.money import MAX_UINT256, UNIT, text
 from polytail.sim.signing import (
+    CTF,
     EXCHANGE_V2,
     EXCHANGE_V3,
     NEG_RISK_EXCHANGE_V2,
+    POSITION_MANAGER,
+    PUSD,
     SignatureRejected,
     SignedOrder,
     verify_order,
 )
 from polytail.sim.tape import Holding, Profile, Row, Tape, rtds_payload
+from polytail.sim.transactions import Transactions
 
 EXCHANGES = (EXCHANGE_V2, NEG_RISK_EXCHANGE_V2, EXCHANGE_V3)
 WALLET_KINDS = {"EOA": 0, "POLY_PROXY": 1, "GNOSIS_SAFE": 2, "DEPOSIT_WALLET": 3}
@@ -140,6 +145,7 @@ class Exchange:
         self._sequence = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self.house = self.named_wallet("house-market-maker")
+        self.transactions = Transactions(self)
 
     # -- identities ---------------------------------------------------------------------
 
@@ -279,10 +285,12 @@ class Exchange:
         address = self.wallets[wallet.lower()].address
         if pusd:
             self.engine.mint(address, pusd)
-        if approve:
+        if approve:  # what the SDK's trading approvals grant
             for exchange in EXCHANGES:
                 self.engine.approve(address, exchange, MAX_UINT256)
                 self.engine.set_approval_for_all(address, exchange, True)
+            for redeemer in REDEEMERS:
+                self.engine.set_approval_for_all(address, redeemer, True)
 
     def split(self, wallet: str, condition_id: str, amount: int, *, fund: bool = False) -> None:
         address = self._address(wallet)
@@ -439,15 +447,63 @@ class Exchange:
             self.hub.market(token, text_frame)
 
     def redeem(self, wallet: str, condition_id: str) -> int:
+        """A wallet redeems every outcome it holds of a resolved market (the admin path, as
+        if it had called its collateral adapter or the Router itself); returns the pUSD paid."""
         address = self._address(wallet)
         market = self.markets[condition_id]
-        paid, burned = self.engine.redeem(address, condition_id)
+        before = self.engine.balance(address)
+        tx_hash = self.chain.next_tx_hash()
+        contract = ROUTER if market.version == "v2" else adapter_for(market.neg_risk)
+        logs = self.settle_redemption(address, market, contract=contract, tx_hash=tx_hash)
+        self.chain.mine(tx_hash, logs, self.now(), transaction=Transaction(address, contract))
+        return int(self.engine.balance(address) - before)
+
+    def settle_redemption(
+        self,
+        wallet: str,
+        market: Market,
+        *,
+        contract: str,
+        tx_hash: str,
+        outcome: int | None = None,
+        amount: int | None = None,
+    ) -> list[tuple[str, list[str], str]]:
+        """Burn the wallet's resolved shares for pUSD (each share pays once; what is no longer
+        held pays 0), write the Data API `REDEEM` row, and return the transaction's logs."""
+        paid, burned = self.engine.redeem(
+            wallet, market.condition_id, outcome=outcome, amount=amount
+        )
         when = self.now()
+        ledger = POSITION_MANAGER if market.version == "v2" else CTF
+        logs: list[tuple[str, list[str], str]] = []
         for token, shares in burned.items():
-            self.tape.redeem(address, token, shares, shares * self.price_of(token) // UNIT, when)
+            self.tape.redeem(wallet, token, shares, shares * self.price_of(token) // UNIT, when)
+            topics, data = chainlib.transfer_single(
+                operator=contract,
+                sender=wallet,
+                receiver=chainlib.ZERO_ADDRESS,
+                token_id=int(token),
+                amount=shares,
+            )
+            logs.append((ledger, topics, data))
+        if market.version != "v2":
+            topics, data = chainlib.payout_redemption(
+                redeemer=contract,
+                collateral=PUSD,
+                condition_id=market.condition_id,
+                index_sets=[1 << i for i in range(len(market.token_ids))],
+                payout=paid,
+            )
+            logs.append((CTF, topics, data))
+        if paid:
+            topics, data = chainlib.transfer(sender=contract, receiver=wallet, amount=paid)
+            logs.append((PUSD, topics, data))
         if burned:
-            self._non_trade_row(address, "REDEEM", market, paid)
-        return paid
+            self._sequence += 1
+            self.tape.add(
+                Row(self._sequence, wallet, "REDEEM", when, market, "", "", paid, paid, tx_hash)
+            )
+        return logs
 
     # -- reads --------------------------------------------------------------------------
 
