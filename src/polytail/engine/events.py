@@ -122,6 +122,11 @@ class Component:
     BROKER: Final = "broker"
     RECONCILIATION: Final = "reconciliation"
     STORE: Final = "store"
+    # Named in `EngineError`s only (readiness does not wait for them).
+    PIPELINE: Final = "pipeline"
+    EXECUTION: Final = "execution"
+    HOUSEKEEPING: Final = "housekeeping"
+    REDEMPTION: Final = "redemption"
 
     @staticmethod
     def feed(source: FeedSource | str) -> str:

@@ -28,11 +28,19 @@ from polytail.domain.book import OrderBook
 from polytail.domain.decisions import Decision
 from polytail.domain.fills import LeaderFill, Side
 from polytail.domain.ids import AccountId, Address, ConditionId, TokenId
-from polytail.domain.ledger import Booking, MarketResolved, Redemption, TradeFill, utc_day
+from polytail.domain.ledger import (
+    Booking,
+    Holding,
+    MarketResolved,
+    Redemption,
+    TradeFill,
+    utc_day,
+)
 from polytail.domain.market import Market
-from polytail.domain.money import Price, Shares, Usdc
+from polytail.domain.money import Price, Rounding, Shares, Usdc
 from polytail.domain.orders import Order, OrderState
 from polytail.engine.events import (
+    Component,
     ComponentState,
     ComponentStatus,
     DecisionMade,
@@ -368,9 +376,17 @@ class Pipeline:
         return resolved
 
     async def redeem(self, market: Market) -> Booking | None:
-        """Redeem the market's claims once. A redemption the broker may have paid before a
-        crash (its marker is set) is not sent again: it is booked at the claim value,
-        which is what the chain pays for a resolved position."""
+        """Redeem the market's claims and book the payout once.
+
+        A marker is written before the broker is called. The broker sends only for shares
+        the wallet still holds (the chain pays each share once, so asking again is
+        harmless) and reports what it held before. When a marker is found (a run died
+        after calling the broker), claims the ledger still counts but the wallet no longer
+        held were redeemed by that run: they are booked at their claim value, together
+        with whatever this call paid. A failure leaves the marker; the next pass looks
+        again. The ledger books one redemption per position, so a second report of the
+        same claim (any report id) books nothing.
+        """
         ledger = self.orders.ledger
         condition = market.condition_id
         claims = [h for h in ledger.redeemable() if h.condition_id == condition]
@@ -379,18 +395,21 @@ class Pipeline:
         now_ms = self.clock.now_ms()
         with self.store.read() as tx:
             marker = tx.risk.get(self.account, REDEEMING, condition)
-        if marker is not None:
-            payout, report_id = ledger.claim_value(condition), f"recovered:{marker.value}"
-        else:
+        if marker is None:
             with self.store.transaction() as tx:
                 tx.risk.put(self.account, REDEEMING, condition, str(now_ms), at_ms=now_ms)
-            try:
-                report = await self.orders.broker.redeem(market, claims)
-            except Exception as error:
-                # Ambiguous: the marker stays, so it is never sent twice.
-                self.bus.publish(EngineError("redemption", str(error), now_ms))
-                return None
-            payout, report_id = report.payout, report.report_id
+        try:
+            report = await self.orders.broker.redeem(market, claims)
+        except Exception as error:  # the marker stays: the next pass asks the venue again
+            log.warning("redemption failed", condition=condition, error=str(error))
+            self.bus.publish(EngineError(Component.REDEMPTION, str(error), now_ms))
+            return None
+        payout, report_id = report.payout, report.report_id
+        if marker is not None:
+            earlier = _redeemed_before(claims, report.held_before)
+            if earlier.is_positive:
+                payout += earlier
+                report_id = f"{report_id}+recovered:{marker.value}"
         event = Redemption(self.account, condition, None, payout, report_id, now_ms)
         booking = ledger.apply(event, persist=self.store.record)
         with self.store.transaction() as tx:
@@ -514,6 +533,16 @@ class Pipeline:
     def status(self, ready: bool, detail: str) -> None:
         state = ComponentState.READY if ready else ComponentState.STARTING
         self.bus.publish(ComponentStatus("reconciliation", state, detail, self.clock.now_ms()))
+
+
+def _redeemed_before(claims: Iterable[Holding], held: Mapping[TokenId, Shares]) -> Usdc:
+    """The claim value of shares the ledger counts but the wallet no longer held."""
+    total = 0
+    for claim in claims:
+        gone = claim.position.shares - held.get(claim.token_id, claim.position.shares)
+        if gone.is_positive and claim.payout_per_share is not None:
+            total += gone.scale_by(claim.payout_per_share, Rounding.DOWN).units
+    return Usdc(total)
 
 
 def _changed(before: Accumulator, after: Accumulator) -> set[tuple[TokenId, Address]]:

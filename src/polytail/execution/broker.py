@@ -12,7 +12,7 @@ the paper broker refuses an order exactly as the venue would (`InsufficientBalan
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -79,12 +79,20 @@ class Prepared:
 
 @dataclass(frozen=True, slots=True)
 class RedeemReport:
-    """A redemption the venue (or paper) performed: what it paid, and its report id."""
+    """One redemption call: what *this call* made the venue pay, and what was held before it.
+
+    `payout` is the value of the shares this call burned (0 when nothing was left to
+    redeem: the chain pays each share once). `held_before` is the wallet's balance of each
+    claimed outcome when the call started: shares the ledger still counts but the wallet
+    no longer held were redeemed earlier (a run that crashed after sending), which is how
+    the engine books an interrupted redemption once without sending blindly.
+    """
 
     payout: Usdc
     report_id: str
     outcome_index: int | None = None
     tokens: tuple[TokenId, ...] = field(default_factory=tuple)
+    held_before: Mapping[TokenId, Shares] = field(default_factory=dict)
 
 
 class Broker(Protocol):

@@ -23,7 +23,7 @@ from polytail.domain.fills import Side
 from polytail.domain.ids import Address, TokenId
 from polytail.domain.ledger import Holding
 from polytail.domain.market import Market, MarketVersion
-from polytail.domain.money import Price, Shares, Usdc, cost_of, proceeds_of
+from polytail.domain.money import Price, Rounding, Shares, Usdc, cost_of, proceeds_of
 from polytail.domain.orders import OrderIntent, OrderState
 from polytail.execution.broker import OrderReport, Prepared, RedeemReport, TradeReport
 from polytail.venue.errors import NotFound
@@ -168,21 +168,36 @@ class LiveBroker:
         return Usdc((await self.trading.balance()).balance)
 
     async def redeem(self, market: Market, holdings: Sequence[Holding]) -> RedeemReport:
-        """Redeem through the SDK; the payout is the wallet's pUSD gain, as the chain paid it."""
-        before = await self.trading.refresh_balance()
+        """Redeem what the wallet still holds of `holdings`; the payout is measured, not trusted.
+
+        The share balances are read before and after (re-read from chain by the CLOB), and
+        the payout is the claim value of the shares this call burned, capped at what the
+        ledger holds (a wallet's shares polytail did not buy are not its to book). pUSD
+        balances are not used: a resting order filling meanwhile would move them. Nothing
+        is sent when nothing is held, so a repeat is free and pays 0, as on chain.
+        """
         mine = [h for h in holdings if h.condition_id == market.condition_id]
-        if market.version is MarketVersion.V2:
-            tx = ""
+        before = {h.token_id: await self.trading.shares(market, h.token_id) for h in mine}
+        tx = ""
+        if market.version is MarketVersion.V2:  # the Router redeems one position at a time
             for holding in mine:
-                tx = await self.trading.redeem(market, holding.token_id)
-        else:
+                if before[holding.token_id].is_positive:
+                    tx = await self.trading.redeem(market, holding.token_id)
+        elif any(held.is_positive for held in before.values()):
             tx = await self.trading.redeem(market)
-        after = await self.trading.refresh_balance()
+        payout = 0
+        if tx:
+            for holding in mine:
+                after = await self.trading.shares(market, holding.token_id)
+                burned = (before[holding.token_id] - after).min(holding.position.shares)
+                if burned.is_positive and holding.payout_per_share is not None:
+                    payout += burned.scale_by(holding.payout_per_share, Rounding.DOWN).units
         return RedeemReport(
-            payout=Usdc(max(0, after.balance - before.balance)),
-            report_id=tx or f"redeem:{market.condition_id}",
+            payout=Usdc(payout),
+            report_id=tx or f"nothing-held:{market.condition_id}",
             outcome_index=None,
             tokens=tuple(h.token_id for h in mine),
+            held_before=before,
         )
 
     def feed_user_event(self, report: TradeReport) -> None:
