@@ -604,6 +604,23 @@ class Engine:
             fee=fee,
         )
 
+    def reverse(self, fill: Fill, *, taker_side: Side) -> None:
+        """Undo a fill's balance moves (a trade whose settlement failed). The orders keep
+        their matched sizes: what the venue does with them is not known."""
+        buyer_is_taker = taker_side == "BUY"
+        buyer = fill.taker_wallet if buyer_is_taker else fill.maker_wallet
+        seller = fill.maker_wallet if buyer_is_taker else fill.taker_wallet
+        buyer_paid = fill.cost + (fill.fee if buyer_is_taker else 0)
+        seller_got = fill.cost - (0 if buyer_is_taker else fill.fee)
+        if self.available(buyer, fill.token_id) < fill.shares:
+            raise LedgerError(f"{buyer} no longer holds the shares of fill {fill.maker_order}")
+        self._move(buyer, fill.token_id, -fill.shares)
+        self._move(buyer, COLLATERAL, buyer_paid)
+        self._move(seller, fill.token_id, fill.shares)
+        self._move(seller, COLLATERAL, -seller_got)
+        if fill.fee:
+            self._move(OPERATOR, COLLATERAL, -fill.fee)
+
     def _reserve_for(self, order: Order) -> int:
         if order.side == "BUY":
             return _ceil_cost(order.remaining, order.price)

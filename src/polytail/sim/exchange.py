@@ -115,7 +115,7 @@ class Exchange:
         start_time: float,
         realtime: bool = False,
         speed: float = 1.0,
-        settle_delays: tuple[float, float] = (0.02, 0.05),
+        settle_delays: tuple[float, float] | None = (0.02, 0.05),
     ) -> None:
         self.seed = seed
         self.clock = Clock(start_time, realtime=realtime, speed=speed)
@@ -931,18 +931,68 @@ class Exchange:
             self.hub.user(owner, trade.market.condition_id, json.dumps(view))
 
     def _settle_later(self, trade: ClobTrade) -> None:
+        """MATCHED → MINED → CONFIRMED on the configured delays (seconds of real time).
+
+        Zero delays confirm at once (the events still go out, in order); `None` leaves the
+        trade MATCHED until the admin API settles or fails it (`settle_trade`,
+        `fail_trade`), so a test decides exactly when a fill becomes final.
+        """
+        if self.settle_delays is None:
+            return
         mined, confirmed = self.settle_delays
         if self._loop is None or (mined <= 0 and confirmed <= 0):
-            trade.status = "CONFIRMED"
+            self.settle_trade(trade.id, "CONFIRMED")
             return
+        self._loop.call_later(mined, self._advance_trade, trade, "MINED")
+        self._loop.call_later(max(confirmed, mined), self._advance_trade, trade, "CONFIRMED")
 
-        def step(status: str) -> None:
-            trade.status = status
+    _SETTLING = ("MATCHED", "MINED", "CONFIRMED")
+
+    def _advance_trade(self, trade: ClobTrade, status: str) -> None:
+        """Move a settling trade forward one status at a time (never back, never past FAILED)."""
+        if trade.status not in self._SETTLING:
+            return
+        for step in self._SETTLING[self._SETTLING.index(trade.status) + 1 :]:
+            if self._SETTLING.index(step) > self._SETTLING.index(status):
+                break
+            trade.status = step
             trade.last_update = self.now()
             self._trade_events(trade)
 
-        self._loop.call_later(mined, step, "MINED")
-        self._loop.call_later(max(confirmed, mined), step, "CONFIRMED")
+    def settle_trade(self, trade_id: str, status: str = "CONFIRMED") -> ClobTrade:
+        """Advance a trade to MINED or CONFIRMED, telling each step on the user channel."""
+        trade = self._trade(trade_id)
+        if status not in ("MINED", "CONFIRMED"):
+            raise LedgerError(f"a trade settles to MINED or CONFIRMED, not {status!r}")
+        if trade.status not in self._SETTLING:
+            raise LedgerError(f"trade {trade_id} is {trade.status}: it cannot settle")
+        self._advance_trade(trade, status)
+        return trade
+
+    def fail_trade(self, trade_id: str) -> ClobTrade:
+        """A trade whose settlement failed: RETRYING, then FAILED, and every balance it moved
+        moves back (the venue reverses failed trades). Only before CONFIRMED.
+
+        UNCERTAIN: what the venue does with the orders' matched sizes; here they stay as
+        matched (the venue's order records keep the failed trade among `associate_trades`),
+        and the chain logs and Data API rows already written stay too.
+        """
+        trade = self._trade(trade_id)
+        if trade.status not in ("MATCHED", "MINED"):
+            raise LedgerError(f"trade {trade_id} is {trade.status}: only a settling trade fails")
+        for fill in trade.fills:
+            self.engine.reverse(fill, taker_side=trade.taker_order.side)
+        for status in ("RETRYING", "FAILED"):
+            trade.status = status
+            trade.last_update = self.now()
+            self._trade_events(trade)
+        return trade
+
+    def _trade(self, trade_id: str) -> ClobTrade:
+        trade = self.trades_by_id.get(trade_id)
+        if trade is None:
+            raise LedgerError(f"unknown trade {trade_id}")
+        return trade
 
 
 def _fee_bps(trade: ClobTrade) -> int:
