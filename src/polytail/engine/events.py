@@ -74,6 +74,19 @@ class TradeBooked:
 
 
 @dataclass(frozen=True, slots=True)
+class FillSettling:
+    """A venue fill of one of our orders that is not final yet (MATCHED, MINED, RETRYING)
+    or failed (FAILED: reversed by the venue). Only final fills are booked (`TradeBooked`)."""
+
+    account: AccountId
+    client_id: ClientOrderId
+    trade_id: str
+    status: str
+    shares: Shares
+    at_ms: int
+
+
+@dataclass(frozen=True, slots=True)
 class MarketResolved:
     condition_id: ConditionId
     resolution: Resolution
@@ -185,6 +198,7 @@ Event = (
     | DecisionMade
     | OrderUpdated
     | TradeBooked
+    | FillSettling
     | MarketResolved
     | Redeemed
     | BreakerTripped

@@ -46,11 +46,13 @@ from polytail.engine.events import (
     DecisionMade,
     EngineError,
     EventBus,
+    FillSettling,
     OrderUpdated,
     Redeemed,
     TradeBooked,
 )
 from polytail.engine.events import MarketResolved as MarketResolvedEvent
+from polytail.execution.broker import TradeSettling
 from polytail.execution.order_manager import OrderManager
 from polytail.policy import Policy
 from polytail.policy.accumulator import Accumulator, Pending
@@ -292,18 +294,8 @@ class Pipeline:
         """A leader leaving an outcome: our resting buys copying it there are cancelled."""
         for order in self.orders.open_orders():
             intent = order.intent
-            if (
-                intent.side is Side.BUY
-                and intent.leader == leader
-                and intent.token_id == token
-                and order.state in (OrderState.LIVE, OrderState.PARTIAL)
-                and order.venue_order_id is not None
-            ):
-                await self.orders.broker.cancel(order.venue_order_id)
-                market = await self.markets.get(intent.condition_id)
-                report = await self.orders.broker.lookup(order.venue_order_id, market)
-                if report is not None:
-                    await self.orders.apply(order, report, market, source="leader_exit")
+            if intent.side is Side.BUY and intent.leader == leader and intent.token_id == token:
+                await self.orders.cancel(order, source="leader_exit")
 
     # --- exits, marks, resolution ---------------------------------------------------------
     async def check_exits(self, tokens: Iterable[TokenId] | None = None) -> list[Handled]:
@@ -530,9 +522,26 @@ class Pipeline:
             )
         )
 
-    def status(self, ready: bool, detail: str) -> None:
+    def fill_settling(self, order: Order, report: TradeSettling) -> None:
+        event = FillSettling(
+            self.account,
+            order.intent.client_id,
+            report.trade_id,
+            report.status,
+            report.shares,
+            self.clock.now_ms(),
+        )
+        self.bus.publish(event)
+
+    def reconciliation(self, ready: bool, detail: str) -> None:
         state = ComponentState.READY if ready else ComponentState.STARTING
-        self.bus.publish(ComponentStatus("reconciliation", state, detail, self.clock.now_ms()))
+        now_ms = self.clock.now_ms()
+        self.bus.publish(ComponentStatus(Component.RECONCILIATION, state, detail, now_ms))
+
+    def broker_health(self, ready: bool, detail: str) -> None:
+        state = ComponentState.READY if ready else ComponentState.DEGRADED
+        now_ms = self.clock.now_ms()
+        self.bus.publish(ComponentStatus(Component.BROKER, state, detail, now_ms))
 
 
 def _redeemed_before(claims: Iterable[Holding], held: Mapping[TokenId, Shares]) -> Usdc:

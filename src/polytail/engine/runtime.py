@@ -26,8 +26,9 @@ from dataclasses import dataclass, field
 
 import structlog
 
+from polytail.config.redaction import REDACTOR
 from polytail.config.schema import Mode, PolytailConfig
-from polytail.config.secrets import Secrets
+from polytail.config.secrets import Secret, Secrets
 from polytail.domain.book import OrderBook
 from polytail.domain.fills import LeaderFill
 from polytail.domain.ids import AccountId, Address, TokenId, account_id, address
@@ -36,7 +37,7 @@ from polytail.domain.market import Market
 from polytail.domain.money import Price, Rounding, Shares, Usdc
 from polytail.domain.orders import OrderIntent
 from polytail.engine.clock import WallClock
-from polytail.engine.events import EngineError, EventBus
+from polytail.engine.events import Component, EngineError, EventBus
 from polytail.engine.pipeline import BookSource, EngineClock, MarketSource, Pipeline
 from polytail.execution.broker import Broker
 from polytail.execution.live import LiveBroker
@@ -47,6 +48,7 @@ from polytail.portfolio.ledger import Ledger
 from polytail.store import Store
 from polytail.venue.books import BookCache
 from polytail.venue.clients import VenueClients
+from polytail.venue.clob_ws import UserChannel
 from polytail.venue.trading import ApiCredentials, LiveTrading
 
 log = structlog.get_logger(__name__)
@@ -180,16 +182,16 @@ class Engine:
                     await self.pipeline.handle(fill)
                 except Exception as error:  # the fill stays undecided: a re-delivery retries
                     log.exception("fill failed", fill_id=fill.fill_id)
-                    self.bus.publish(EngineError("pipeline", str(error), self.now_ms()))
+                    self.bus.publish(EngineError(Component.PIPELINE, str(error), self.now_ms()))
 
     async def _reports(self) -> None:
-        async for trade in self.edges.broker.reports():
+        async for report in self.edges.broker.reports():
             async with self.lock:
                 try:
-                    await self.orders.on_trade(trade)
+                    await self.orders.on_report(report)
                 except Exception as error:  # polling books it later
-                    log.exception("fill report failed", trade_id=trade.trade_id)
-                    self.bus.publish(EngineError("execution", str(error), self.now_ms()))
+                    log.exception("broker report failed", report=repr(report))
+                    self.bus.publish(EngineError(Component.EXECUTION, str(error), self.now_ms()))
 
     async def _housekeeping(self) -> None:
         while True:
@@ -199,7 +201,7 @@ class Engine:
                     await self.housekeeping()
                 except Exception as error:
                     log.exception("housekeeping failed")
-                    self.bus.publish(EngineError("housekeeping", str(error), self.now_ms()))
+                    self.bus.publish(EngineError(Component.HOUSEKEEPING, str(error), self.now_ms()))
 
     async def housekeeping(self) -> None:
         """One pass: paper crossings, order polling and time limits, marks, exits,
@@ -242,6 +244,22 @@ class Engine:
 
 
 # --- building ---------------------------------------------------------------------------------
+
+
+def user_channel(url: str, trading: LiveTrading) -> UserChannel:
+    """The CLOB user channel for the account's API key (given, or derived by the SDK).
+
+    Every market (no `markets` filter): fills of resting orders in any market we trade.
+    The credentials are registered with the redactor before anything can log them.
+    """
+    creds = trading.client.credentials
+    REDACTOR.register(creds.key, creds.secret, creds.passphrase)
+    return UserChannel(
+        url,
+        api_key=Secret(creds.key),
+        api_secret=Secret(creds.secret),
+        api_passphrase=Secret(creds.passphrase),
+    )
 
 
 async def build_paper(
@@ -301,7 +319,12 @@ async def build_live(
         limiter=clients.limiter,
     )
     wallet: Address = address(config.wallet.address)
-    broker = LiveBroker(trading, wallet, clients.markets.get_by_token)
+    broker = LiveBroker(
+        trading,
+        wallet,
+        clients.markets.get_by_token,
+        user_channel=user_channel(config.venue.clob_user_ws_url, trading),
+    )
     books = FreshBooks(clients.books)
     edges = Edges(fills, broker, clients.markets, books, clock or WallClock(), [clients.close])
     return Engine(config, store or Store.from_config(config), edges, bus=bus)
