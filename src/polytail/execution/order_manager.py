@@ -198,15 +198,10 @@ class OrderManager:
             target = (
                 OrderState.MATCHED if order.filled >= order.intent.size else OrderState.CANCELED
             )
-        if order.filled < expected:
-            if target.is_terminal:
-                target = OrderState.UNKNOWN
-            elif target is OrderState.LIVE:
-                target = OrderState.PARTIAL if order.filled.units else OrderState.LIVE
-        elif target is OrderState.PARTIAL and order.filled.units == 0:
-            target = OrderState.LIVE
-        if target is OrderState.LIVE and order.filled.units:
-            target = OrderState.PARTIAL
+        if order.filled < expected and target.is_terminal:
+            target = OrderState.UNKNOWN  # ended at the venue, but fills are still to book
+        if target in (OrderState.LIVE, OrderState.PARTIAL):  # resting: by what is booked
+            target = OrderState.PARTIAL if order.filled.units else OrderState.LIVE
         if target is order.state and target is not OrderState.UNKNOWN:
             return order
         if target is OrderState.UNKNOWN and order.state is OrderState.UNKNOWN:
