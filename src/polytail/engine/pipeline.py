@@ -66,6 +66,7 @@ log = structlog.get_logger(__name__)
 ACCUMULATOR = "accumulator"
 LEADER_POSITION = "leader_position"
 REDEEMING = "redeeming"
+HIGH_WATER = "high_water"
 
 
 class MarketSource(Protocol):
@@ -148,6 +149,8 @@ class Pipeline:
             elif entry.scope == LEADER_POSITION:
                 wallet, token = entry.key.split("|")
                 self._leader_positions[(Address(wallet), TokenId(token))] = Shares(int(entry.value))
+            elif entry.scope == HIGH_WATER:
+                self._high_water[TokenId(entry.key)] = Price(int(entry.value))
         self.pending = pending
         versions: dict[tuple[TokenId, Address], int] = {}
         for seq, event in enumerate(events, start=1):
@@ -302,6 +305,7 @@ class Pipeline:
         """Evaluate the exit rules on the positions held (or `tokens`), at the book's bid."""
         handled: list[Handled] = []
         now_ms = self.clock.now_ms()
+        self._forget_high_water()
         for token in list(tokens if tokens is not None else self.view.positions.keys()):
             position = self.view.positions.get(token)
             if position is None:
@@ -316,7 +320,10 @@ class Pipeline:
                 continue
             mark = book.best_bid
             high = self._high_water.get(token)
-            self._high_water[token] = mark if high is None or mark > high else high
+            if high is None or mark > high:  # persisted: a restart keeps trailing stops
+                self._high_water[token] = mark
+                with self.store.transaction() as tx:
+                    tx.risk.put(self.account, HIGH_WATER, token, str(mark.micros), at_ms=now_ms)
             decisions = self.policy.exit_rules(
                 token=token,
                 quote=Quote(market, book),
@@ -342,6 +349,16 @@ class Pipeline:
                     order = await self.orders.send(order, market)
                 handled.append(Handled(decision, order))
         return handled
+
+    def _forget_high_water(self) -> None:
+        """A position that closed takes its high-water mark with it (a new one starts over)."""
+        gone = [token for token in self._high_water if token not in self.view.positions]
+        if not gone:
+            return
+        with self.store.transaction() as tx:
+            for token in gone:
+                del self._high_water[token]
+                tx.risk.clear(self.account, HIGH_WATER, token)
 
     async def check_resolutions(self) -> list[ConditionId]:
         """Book resolutions of markets we hold, then redeem their claims exactly once."""
