@@ -67,6 +67,7 @@ ACCUMULATOR = "accumulator"
 LEADER_POSITION = "leader_position"
 REDEEMING = "redeeming"
 HIGH_WATER = "high_water"
+LEADER_SNAPSHOT = "leader_snapshot"
 
 
 class MarketSource(Protocol):
@@ -77,6 +78,14 @@ class MarketSource(Protocol):
 
 class BookSource(Protocol):
     async def book(self, token: TokenId) -> OrderBook: ...
+
+
+class LeaderSource(Protocol):
+    """What the venue says a leader holds (Data API positions) and is worth (`/value`)."""
+
+    async def positions(self, leader: Address) -> dict[TokenId, Shares]: ...
+
+    async def value(self, leader: Address) -> Usdc: ...
 
 
 class EngineClock(Protocol):
@@ -108,6 +117,7 @@ class Pipeline:
         clock: EngineClock,
         bus: EventBus,
         redeem: bool = True,
+        leaders: LeaderSource | None = None,
     ) -> None:
         self.account = account
         self.policy = policy
@@ -118,6 +128,9 @@ class Pipeline:
         self.clock = clock
         self.bus = bus
         self.redeem_enabled = redeem
+        self.leaders = leaders
+        self._snapshots: dict[Address, int] = {}  # leader -> positions snapshot time (ms)
+        self._leader_values: dict[Address, tuple[Usdc, int]] = {}  # value, fetched at (ms)
         self.view = PortfolioView(account=account)
         self.pending = Accumulator()
         self._leader_positions: dict[tuple[Address, TokenId], Shares] = {}
@@ -149,6 +162,8 @@ class Pipeline:
             elif entry.scope == LEADER_POSITION:
                 wallet, token = entry.key.split("|")
                 self._leader_positions[(Address(wallet), TokenId(token))] = Shares(int(entry.value))
+            elif entry.scope == LEADER_SNAPSHOT:
+                self._snapshots[Address(entry.key)] = int(entry.value)
             elif entry.scope == HIGH_WATER:
                 self._high_water[TokenId(entry.key)] = Price(int(entry.value))
         self.pending = pending
@@ -219,16 +234,16 @@ class Pipeline:
         book = await self._book(fill.token_id) if market is not None else None
         quote = None if market is None else Quote(market, book)
         key = (fill.wallet, fill.token_id)
-        before = self._leader_positions.get(key)
-        leader_view = LeaderView(position_before=before)
+        before, after = self._leader_position(fill)
+        value = self._leader_values.get(fill.wallet)
+        leader_view = LeaderView(
+            position_before=before, portfolio_value=None if value is None else value[0]
+        )
         if fill.side is Side.SELL:
             await self._cancel_open_buys(fill.wallet, fill.token_id)
         decision, pending = self.policy.decide(
             fill, quote, self.view, leader_view, now_ms=now_ms, pending=self.pending
         )
-        after = (before or Shares(0)) + fill.size if fill.side is Side.BUY else None
-        if fill.side is Side.SELL and before is not None:
-            after = Shares(max(0, (before - fill.size).units))
         self.bus.publish(DecisionMade(decision))
         order: Order | None = None
         if decision.is_copy and market is not None:
@@ -245,6 +260,78 @@ class Pipeline:
         if after is not None:
             self._leader_positions[key] = after
         return Handled(decision, order)
+
+    def _leader_position(self, fill: LeaderFill) -> tuple[Shares | None, Shares | None]:
+        """The leader's holding of the fill's outcome before it, and what to track after it.
+
+        Seeded from a Data API snapshot (`watch_leader`), then moved by each fill seen.
+        A fill at or before the snapshot's time is taken to be *in* the snapshot already:
+        its "before" is reconstructed by undoing it (a sale: snapshot + sold) and the
+        tracked position does not move, so nothing is counted twice. A later fill moves
+        it. Without a snapshot the position is known only from fills seen (None until
+        the first BUY: a SELL then is treated as a full exit by the policy).
+        """
+        key = (fill.wallet, fill.token_id)
+        as_of = self._snapshots.get(fill.wallet)
+        tracked = self._leader_positions.get(key)
+        if tracked is None and as_of is not None:
+            tracked = Shares(0)  # absent from the snapshot: the leader held none
+        if as_of is not None and fill.timestamp * 1000 <= as_of:
+            assert tracked is not None
+            if fill.side is Side.BUY:
+                return Shares(max(0, (tracked - fill.size).units)), None
+            return tracked + fill.size, None
+        if fill.side is Side.BUY:
+            return tracked, (tracked or Shares(0)) + fill.size
+        if tracked is None:
+            return None, None
+        return tracked, Shares(max(0, (tracked - fill.size).units))
+
+    async def watch_leader(self, leader: Address, *, value: bool = False) -> bool:
+        """Seed the leader's positions (and, for bankroll sizing, its portfolio value) from
+        the Data API: at start and when a leader is added. False when the venue did not
+        answer; the positions tracked so far stay, and the error is published."""
+        if self.leaders is None:
+            return False
+        now_ms = self.clock.now_ms()
+        try:
+            held = await self.leaders.positions(leader)
+            worth = await self.leaders.value(leader) if value else None
+        except Exception as error:
+            log.warning("leader snapshot failed", leader=leader, error=str(error))
+            message = f"leader {leader}: positions unavailable ({error}); tracking from fills"
+            self.bus.publish(EngineError(Component.PIPELINE, message, now_ms))
+            return False
+        stale = [k for k in self._leader_positions if k[0] == leader and k[1] not in held]
+        with self.store.transaction() as tx:
+            for wallet, token in stale:
+                tx.risk.clear(self.account, LEADER_POSITION, f"{wallet}|{token}")
+            for token, shares in held.items():
+                entry = f"{leader}|{token}"
+                tx.risk.put(self.account, LEADER_POSITION, entry, str(shares.units), at_ms=now_ms)
+            tx.risk.put(self.account, LEADER_SNAPSHOT, leader, str(now_ms), at_ms=now_ms)
+        for gone in stale:
+            del self._leader_positions[gone]
+        for token, shares in held.items():
+            self._leader_positions[(leader, token)] = shares
+        self._snapshots[leader] = now_ms
+        if worth is not None:
+            self._leader_values[leader] = (worth, now_ms)
+        return True
+
+    async def refresh_leader_values(self, leaders: Iterable[Address], max_age_ms: int) -> None:
+        """Re-read the portfolio value of leaders whose value is older than `max_age_ms`."""
+        if self.leaders is None:
+            return
+        now_ms = self.clock.now_ms()
+        for leader in leaders:
+            known = self._leader_values.get(leader)
+            if known is not None and now_ms - known[1] < max_age_ms:
+                continue
+            try:
+                self._leader_values[leader] = (await self.leaders.value(leader), now_ms)
+            except Exception as error:  # the last value stays; bankroll copies use it
+                log.warning("leader value failed", leader=leader, error=str(error))
 
     def _save_state(
         self,
