@@ -319,7 +319,7 @@ class OrderManager:
             elif report.kind == "PLACEMENT":
                 return  # we know: it was recorded before it was sent
             if order.state in OPEN_STATES and order.venue_order_id is not None:
-                await self.refresh(order, source="user_ws")
+                await self.refresh(order, source="stream")
 
     async def on_trade(self, trade: TradeReport) -> None:
         """A final fill reported by the broker's stream: booked to its order, once."""
@@ -328,9 +328,9 @@ class OrderManager:
             log.warning("fill of an order polytail did not send", trade_id=trade.trade_id)
             return
         market = await self._market_of(order.intent)
-        updated = self.book(order, trade, market, source="user_ws")
+        updated = self.book(order, trade, market, source="stream")
         if updated.state is OrderState.PARTIAL and updated.filled >= updated.intent.size:
-            self._move(updated, OrderState.MATCHED, "user_ws")
+            self._move(updated, OrderState.MATCHED, "stream")
 
     async def refresh(self, order: Order, *, source: str) -> Order:
         """Look the order up at the venue and apply what it says (never taken: closed)."""
@@ -364,8 +364,9 @@ class OrderManager:
             if order.state is OrderState.PENDING or order.venue_order_id is None:
                 continue
             expires = order.intent.expires_at
+            resting = order.state in (OrderState.LIVE, OrderState.PARTIAL)
             try:
-                if expires is not None and expires <= now_s:
+                if resting and expires is not None and expires <= now_s:
                     await self.cancel(order, source=source)
                 else:
                     await self.refresh(order, source=source)
