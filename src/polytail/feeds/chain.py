@@ -64,7 +64,7 @@ class ChainFeed:
         self.head: int | None = None
 
     async def run(self) -> None:
-        saved = (await asyncio.to_thread(self.merger.cursors, NAME)).get(_CURSOR_KEY)
+        saved = (await self.merger.cursors(NAME)).get(_CURSOR_KEY)
         self.cursor = int(saved) if saved else None
         while True:
             try:
@@ -75,7 +75,7 @@ class ChainFeed:
                     f"reading logs failed ({error}); retrying from block {self.cursor}",
                 )
             else:
-                self.health.set(FeedState.READY, f"final up to block {self.cursor}")
+                self.health.set(FeedState.READY, "reading final blocks")
             await asyncio.sleep(self.settings.poll_interval_s)
 
     async def step(self) -> int:

@@ -296,8 +296,12 @@ class FillMerger:
         clock: Clock | None = None,
         observer: FeedObserver | None = None,
         dust: Shares = DUST,
+        in_thread: bool = True,
     ) -> None:
+        """`in_thread`: run the journal in a worker thread (a database); False for a
+        `MemoryJournal`, which is fast and keeps a simulated clock deterministic."""
         self.journal = journal
+        self.in_thread = in_thread
         self.core = MergeCore(journal, SeenSet(seen_capacity), dust=dust)
         self.clock: Clock = clock or WallClock()
         self.observer: FeedObserver = observer or NullObserver()
@@ -350,7 +354,11 @@ class FillMerger:
 
     async def _apply(self, pending: list[list[LeaderFill]], cursor: Cursor | None) -> Outcome:
         async with self._lock:
-            outcome = await asyncio.to_thread(self.core.apply, pending, cursor, self.clock.now_ms())
+            at_ms = self.clock.now_ms()
+            if self.in_thread:
+                outcome = await asyncio.to_thread(self.core.apply, pending, cursor, at_ms)
+            else:
+                outcome = self.core.apply(pending, cursor, at_ms)
             self.core.remember(outcome)
             self._hand_out(outcome)
         return outcome
@@ -392,6 +400,8 @@ class FillMerger:
         while True:
             yield await self._queue.get()
 
-    def cursors(self, feed: str) -> dict[str, str]:
-        """A feed's saved cursors (synchronous: call through `asyncio.to_thread`)."""
+    async def cursors(self, feed: str) -> dict[str, str]:
+        """A feed's saved cursors (where it resumes after a restart)."""
+        if self.in_thread:
+            return await asyncio.to_thread(self.journal.cursors, feed)
         return self.journal.cursors(feed)

@@ -37,7 +37,7 @@ from polytail.feeds.clock import WallClock
 from polytail.feeds.journal import Cursor
 from polytail.feeds.merge import FillMerger
 from polytail.feeds.observe import FeedObserver, FeedState, Health, NullObserver
-from polytail.feeds.walk import ActivityApi, newest
+from polytail.feeds.walk import ActivityApi, newest, next_start
 from polytail.feeds.watchlist import WatchChange, WatchList
 from polytail.venue.errors import VenueError
 
@@ -56,6 +56,7 @@ class _Wallet:
     polls: int = 0
     busy: bool = False
     failing: bool = False
+    resume_at: int | None = None  # where a walk cut by the offset cap continues
 
 
 class PollFeed:
@@ -166,7 +167,7 @@ class PollFeed:
 
     async def run(self) -> None:
         """Poll until cancelled. Failures of single polls are reported, never raised."""
-        self._saved = await asyncio.to_thread(self.merger.cursors, NAME)
+        self._saved = await self.merger.cursors(NAME)
         self._add(sorted(self.watchlist), self._now())
         unsubscribe_watch = self.watchlist.subscribe(self._on_change)
         unsubscribe_merge = self.merger.listen(self.note_activity)
@@ -196,6 +197,8 @@ class PollFeed:
                 self._schedule(wallet, state, state.due)
 
     def window_start(self, state: _Wallet) -> int:
+        if state.resume_at is not None:
+            return state.resume_at
         if state.cursor is None:
             return max(1, self.clock.now_ms() // 1000 - self.settings.lookback_s)
         step_back = state.polls % _URL_CYCLE
@@ -236,6 +239,7 @@ class PollFeed:
             return
         fresh = latest is not None and (state.cursor is None or latest > state.cursor)
         state.cursor = cursor
+        state.resume_at = next_start(walk, start, wallet) if walk.truncated else None
         if state.failing:
             state.failing = False
             if not any(other.failing for other in self._wallets.values()):

@@ -88,7 +88,7 @@ class StreamFeed:
         self._cursor: int | None = None
 
     async def run(self) -> None:
-        saved = (await asyncio.to_thread(self.merger.cursors, NAME)).get(_CURSOR_KEY)
+        saved = (await self.merger.cursors(NAME)).get(_CURSOR_KEY)
         self._cursor = int(saved) if saved else None
         unsubscribe = self.watchlist.subscribe(self._on_change)
         try:
@@ -146,7 +146,7 @@ class StreamFeed:
         return sorted(wallets, key=lambda wallet: -recent.get(wallet, 0))
 
     async def _watchdog(self) -> None:
-        interval = max(0.05, min(self.settings.stale_after_s / 2, 5.0))
+        interval = max(0.05, min(self.settings.stale_after_s / 2, 1.0))
         while True:
             await asyncio.sleep(interval)
             connected = self.rtds.socket.connected
