@@ -20,6 +20,7 @@ from polytail.feeds.journal import Cursor, MemoryJournal, StoreJournal
 from polytail.feeds.merge import DUST, FillMerger, MergeCore, group_of
 from polytail.feeds.seen import SeenSet
 from polytail.store import Store
+from polytail.venue.normalize.activity import activity_batch
 
 from .factories import Piece, api_fills, chain_fills, stream_fill, tx, wallet
 
@@ -132,8 +133,6 @@ def test_differences_below_dust_are_absorbed_and_larger_ones_handed_out() -> Non
 
 
 def test_non_trade_rows_never_become_fills() -> None:
-    from polytail.venue.normalize.activity import activity_batch
-
     rows = [
         {"type": kind, "proxyWallet": LEADER, "timestamp": 1, "transactionHash": tx(8)}
         for kind in ("REDEEM", "MERGE", "SPLIT", "CONVERSION", "REWARD", "MAKER_REBATE")

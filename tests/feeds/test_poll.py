@@ -7,6 +7,7 @@ intervals are checked exactly and the suite stays fast.
 from __future__ import annotations
 
 import asyncio
+import itertools
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
@@ -89,7 +90,7 @@ async def test_the_poller_keeps_to_its_rate_and_reaches_every_wallet() -> None:
     assert set(per_wallet) == set(wallets) and min(per_wallet.values()) >= 2
     for who in wallets:  # nobody waits longer than N / rate (plus the idle interval)
         starts = [call.at for call in h.api.calls if call.wallet == who]
-        assert max(b - a for a, b in zip(starts, starts[1:], strict=False)) <= 200 / 10 + 8
+        assert max(b - a for a, b in itertools.pairwise(starts)) <= 200 / 10 + 8
 
 
 async def test_active_wallets_are_polled_more_often_and_idle_ones_back_off() -> None:

@@ -16,7 +16,7 @@ from polytail.domain.money import Rounding, Shares, Usdc
 from polytail.feeds.formats import contiguous_runs
 from polytail.feeds.replay import fill_record, replay_files
 
-from .factories import COUNTERPARTY, EXCHANGE, log_of
+from .factories import COUNTERPARTY, log_of
 from .factories import Piece as _Piece
 
 AMY = "0xee50a31c3f5a7c77824b12a941a54388a2827ed6"

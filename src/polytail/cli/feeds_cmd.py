@@ -46,8 +46,8 @@ def replay(
 
     try:
         result = replay_files(files, wallet)
-    except IdError as error:
-        fail(f"--wallet: {error}", code=2)
+    except IdError as bad:
+        fail(f"--wallet: {bad}", code=2)
     for _, message in result.broken:
         typer.echo(f"polytail: cannot replay {message}", err=True)
     for path, error in result.rejects:

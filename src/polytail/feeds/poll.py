@@ -45,7 +45,6 @@ log = structlog.get_logger("polytail.feeds")
 
 NAME = "poll"
 _URL_CYCLE = 16
-_RETRY_AFTER_FAILURE_S = 5.0
 
 
 @dataclass(slots=True)
@@ -256,7 +255,8 @@ class PollFeed:
             FeedState.DEGRADED,
             f"polling {wallet} failed ({reason}); retrying, its cursor has not moved",
         )
-        state.due = self._now() + max(_RETRY_AFTER_FAILURE_S, state.interval)
+        state.interval = min(self.settings.max_interval_s, state.interval * 2)
+        state.due = self._now() + state.interval
 
     def bound_s(self) -> float:
         """The shortest achievable period per wallet at this rate: N / rate (seconds)."""

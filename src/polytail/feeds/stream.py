@@ -11,6 +11,10 @@ against `WatchList.live`, staleness detection, reconnects with backoff, and a
   read for every watched wallet from the start of the gap minus `backfill_margin_s`.
   Until a wallet's gap is read, its new stream fills are held back and that wallet is
   read first, so a fill from the gap never reaches the engine after a later one.
+- **Identical fills.** A frame can only be occurrence 0 of its key, so when identical
+  frames repeat (a burst of equal fills in one transaction, or a repeated frame), the
+  wallet is read from the Data API until that transaction is listed, which hands out the
+  fills the stream could not; the wallet's later fills wait for it.
 - **Venue time.** Gap starts are wall-clock readings; the venue's clock may lag ours (the
   local exchange's manual clock does). The newest fill's timestamp minus our clock
   estimates the lag, and a lagging venue moves the gap start back by it.
@@ -44,6 +48,7 @@ log = structlog.get_logger("polytail.feeds")
 NAME = "stream"
 _CURSOR_KEY = "venue_s"
 _SUBMIT_ATTEMPTS = 3
+_REPEAT_MEMORY = 10_000
 
 
 @dataclass(slots=True)
@@ -52,6 +57,7 @@ class StreamCounters:
     batches: int = 0
     reconnects: int = 0
     held: int = 0
+    verified: int = 0  # transactions read whole because identical frames repeated
 
 
 class StreamFeed:
@@ -84,6 +90,7 @@ class StreamFeed:
         self._arrived = asyncio.Event()
         self._held: dict[Address, list[LeaderFill]] = {}
         self._recent: dict[Address, int] = {}
+        self._repeats: dict[str, int] = {}
         self._lag_s = 0
         self._cursor: int | None = None
 
@@ -112,12 +119,27 @@ class StreamFeed:
         async for event in self.rtds.fills(self.watchlist.live):
             if isinstance(event, LeaderFill):
                 self._lag_s = min(0, event.timestamp - self.clock.now_ms() // 1000)
+                self._note_repeat(event)
                 self._inbox.append(event)
                 self._arrived.set()
             elif isinstance(event, Reconnected):
                 self._reconnected(event)
             elif isinstance(event, StreamReject):
                 self.health.reject(FeedSource.STREAM, event.error)
+
+    def _note_repeat(self, fill: LeaderFill) -> None:
+        """A frame identical to an earlier one is a repeat, or one of several identical
+        fills in one transaction: only a whole-transaction read can tell. Until it has,
+        the wallet's later fills wait (see `Backfiller`)."""
+        repeats = self._repeats
+        count = repeats.get(fill.fill_id, 0) + 1
+        if len(repeats) >= _REPEAT_MEMORY:
+            repeats.clear()
+        repeats[fill.fill_id] = count
+        if count == 2 and self.backfiller is not None and fill.tx_hash is not None:
+            self.stats.verified += 1
+            self.backfiller.request(fill.timestamp, [fill.wallet], expect=fill.tx_hash)
+            self.backfiller.prioritize(fill.wallet)
 
     def _reconnected(self, event: Reconnected) -> None:
         self.stats.reconnects += 1
@@ -186,7 +208,7 @@ class StreamFeed:
         for fill in batch:
             if self._recent.get(fill.wallet, 0) < fill.timestamp:
                 self._recent[fill.wallet] = fill.timestamp
-            if backfiller is not None and backfiller.holds(fill.wallet):
+            if backfiller is not None and backfiller.holds(fill.wallet, fill.timestamp):
                 self._held.setdefault(fill.wallet, []).append(fill)
                 self.stats.held += 1
                 backfiller.prioritize(fill.wallet)

@@ -50,6 +50,7 @@ from polytail.sim.tape import Holding, Profile, Row, Tape, rtds_payload
 
 EXCHANGES = (EXCHANGE_V2, NEG_RISK_EXCHANGE_V2, EXCHANGE_V3)
 WALLET_KINDS = {"EOA": 0, "POLY_PROXY": 1, "GNOSIS_SAFE": 2, "DEPOSIT_WALLET": 3}
+TAKER_ROWS = ("aggregate", "per_match")
 
 
 class Clock:
@@ -111,8 +112,12 @@ class Exchange:
         realtime: bool = False,
         speed: float = 1.0,
         settle_delays: tuple[float, float] = (0.02, 0.05),
+        taker_rows: str = "aggregate",
     ) -> None:
+        if taker_rows not in TAKER_ROWS:
+            raise ValueError(f"taker_rows must be one of {TAKER_ROWS}, got {taker_rows!r}")
         self.seed = seed
+        self.taker_rows = taker_rows
         self.clock = Clock(start_time, realtime=realtime, speed=speed)
         self.engine = Engine()
         self.chain = Chain(seed, int(start_time))
@@ -630,18 +635,26 @@ class Exchange:
             )
             for fill in execution.fills
         ]
-        rows.append(
+        # The taker's side: one row for the whole order, or one per match (which the
+        # venue's Data API does is UNCERTAIN; the chain always sums the taking order).
+        taker_parts = (
+            [(fill.shares, fill.cost) for fill in execution.fills]
+            if self.taker_rows == "per_match"
+            else [(execution.shares, execution.notional)]
+        )
+        rows.extend(
             self._row(
                 order.wallet,
                 market,
                 order.token_id,
                 order.side,
-                execution.shares,
-                execution.notional,
+                shares,
+                notional,
                 tx_hash,
                 when,
                 taker=True,
             )
+            for shares, notional in taker_parts
         )
         for row in rows:
             self._publish_rtds(row)
