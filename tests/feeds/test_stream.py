@@ -156,4 +156,4 @@ async def test_after_a_restart_the_stream_reads_what_it_missed_while_down(
 def test_stream_settings_validate_the_reorder_window() -> None:
     with pytest.raises(ValidationError, match="reorder_window_s"):
         StreamFeedSettings(reorder_window_s=-1)
-    assert StreamFeedSettings().reorder_window_s == 0.05
+    assert StreamFeedSettings().reorder_window_s == 0.02

@@ -180,7 +180,7 @@ class StreamFeedSettings(Section):
         30, description="Start a backfill this many seconds before the gap began."
     )
     reorder_window_s: Annotated[float, Field(ge=0, le=5)] = Field(
-        0.05,
+        0.02,
         description="Frames arriving within this window are passed on together in venue-time "
         "order, so frames the stream swapped arrive in order (adds up to this much latency).",
     )

@@ -6,7 +6,9 @@ overdue one (earliest deadline first) and starts at most `rate` walks per second
 the hard cap for every caller). A wallet that just traded is due again after
 `min_interval_s`; each empty poll doubles its interval up to `max_interval_s`. Under
 overload every wallet's lateness grows by the same amount, so none starves, and with N
-wallets nothing can do better than one poll per wallet every N / rate seconds. A fill any
+wallets nothing can do better than one poll per wallet every N / rate seconds. Backing
+off never goes beyond that period either: a budget that could poll every wallet every
+second is spent doing so, and idle wallets only wait longer when the budget is short. A fill any
 feed hands out makes its wallet active again (`note_activity`), so the poller quickly
 re-reads the whole transaction (the stream can only report one of identical fills).
 
@@ -45,6 +47,7 @@ log = structlog.get_logger("polytail.feeds")
 
 NAME = "poll"
 _URL_CYCLE = 16
+_DUE_SLACK_S = 0.001
 
 
 @dataclass(slots=True)
@@ -127,7 +130,7 @@ class PollFeed:
         if state is None or fill.source is FeedSource.POLL:
             return
         state.interval = self.settings.min_interval_s
-        due = self._now() + self.settings.min_interval_s
+        due = self._now() + state.interval
         if not state.busy and due < state.due:
             self._schedule(fill.wallet, state, due)
 
@@ -145,7 +148,7 @@ class PollFeed:
                 await self._wakeup.wait()
                 continue
             delay = heap[0][0] - self._now()
-            if delay <= 0:
+            if delay <= _DUE_SLACK_S:  # close enough: a timer cannot be finer than this
                 return heapq.heappop(heap)[2]
             self._wakeup.clear()
             try:
@@ -246,7 +249,9 @@ class PollFeed:
         if fresh or outcome.emitted:
             state.interval = self.settings.min_interval_s
         else:
-            state.interval = min(self.settings.max_interval_s, state.interval * 2)
+            state.interval = min(
+                self.settings.max_interval_s, self.fair_period_s(), state.interval * 2
+            )
         state.due = self._now() + (0.0 if walk.truncated else state.interval)
 
     def _failed(self, wallet: Address, state: _Wallet, reason: str) -> None:
@@ -258,8 +263,10 @@ class PollFeed:
         state.interval = min(self.settings.max_interval_s, state.interval * 2)
         state.due = self._now() + state.interval
 
-    def bound_s(self) -> float:
-        """The shortest achievable period per wallet at this rate: N / rate (seconds)."""
+    def fair_period_s(self) -> float:
+        """How often every wallet could be polled on the whole budget: N / rate, but not
+        more often than `min_interval_s`. An idle wallet never waits longer than this, so
+        a budget that could poll everyone every second is used to do so."""
         return max(self.settings.min_interval_s, len(self._wallets) / self.rate_per_s)
 
 
