@@ -6,7 +6,7 @@ against `WatchList.live`, staleness detection, reconnects with backoff, and a
 
 - **Order.** Frames arriving within `reorder_window_s` of each other are merged as one
   batch sorted by venue time, so a pair the stream swapped reaches the engine in the
-  order it happened. The window is the latency this costs (50 ms by default).
+  order it happened. The window is the latency this costs (20 ms by default).
 - **Gaps.** After every reconnect (and at start, from the saved cursor) the Data API is
   read for every watched wallet from the start of the gap minus `backfill_margin_s`.
   Until a wallet's gap is read, its new stream fills are held back and that wallet is
