@@ -14,7 +14,9 @@ import orjson
 from polytail.domain.fills import FeedSource, Side
 from polytail.domain.money import Rounding, Shares, Usdc
 from polytail.feeds.formats import contiguous_runs
-from polytail.feeds.replay import fill_record, replay_files
+from polytail.feeds.journal import MemoryJournal
+from polytail.feeds.merge import FillMerger
+from polytail.feeds.replay import ReplayFeed, fill_record, replay_files
 
 from .factories import COUNTERPARTY, log_of
 from .factories import Piece as _Piece
@@ -229,3 +231,12 @@ def test_the_json_form_of_a_fill_has_exact_decimal_strings(shared_data: Path) ->
     }  # fmt: skip
     assert isinstance(record["price"], str) and isinstance(record["size"], str)
     assert json.loads(json.dumps(record)) == record
+
+
+async def test_the_replay_feed_submits_the_same_fills_to_a_live_merger(shared_data: Path) -> None:
+    amy = shared_data / "Insider_Amy/trades.json"
+    merger = FillMerger(MemoryJournal(), in_thread=False)
+    feed = ReplayFeed([amy, amy], merger, [AMY])
+    assert await feed.run() == 3_500
+    handed = [merger.get_nowait() for _ in range(merger.pending())]
+    assert [f.fill_id for f in handed] == [f.fill_id for f in replay_files([amy]).fills]

@@ -57,13 +57,6 @@ class LatencyStamps:
         whole-second precision, so this overstates the latency by up to a second."""
         return self.merged_ms - self.venue_ms if self.merged_ms else None
 
-    @property
-    def merge_delay_ns(self) -> int | None:
-        """Received by a feed -> merged, in ns (None when either reading is missing)."""
-        if not self.merged_ns or not self.received_ns:
-            return None
-        return self.merged_ns - self.received_ns
-
 
 @dataclass(frozen=True, slots=True)
 class LeaderFill:

@@ -81,6 +81,7 @@ class Backfiller:
         self.on_done: Done | None = None
         self._queued: dict[Address, _Request] = {}
         self._busy: dict[Address, _Request] = {}
+        self._waiting: dict[Address, _Request] = {}  # expected transaction not listed yet
         self._urgent: deque[Address] = deque()
         self._order: deque[Address] = deque()
         self._wake = asyncio.Event()
@@ -113,10 +114,11 @@ class Backfiller:
     def forget(self, wallets: Iterable[Address]) -> None:
         for wallet in wallets:
             self._queued.pop(wallet, None)
+            self._waiting.pop(wallet, None)
 
     def holds(self, wallet: str, timestamp: int) -> bool:
         """Must the stream hold back this wallet's fill of this venue time?"""
-        for table in (self._queued, self._busy):
+        for table in (self._queued, self._busy, self._waiting):
             request = table.get(Address(wallet))
             if request is not None and request.holding and timestamp > request.since:
                 return True
@@ -124,7 +126,7 @@ class Backfiller:
 
     @property
     def pending(self) -> int:
-        return len(self._queued) + len(self._busy)
+        return len(self._queued) + len(self._busy) + len(self._waiting)
 
     # --- working -------------------------------------------------------------------------
 
@@ -151,17 +153,6 @@ class Backfiller:
             self._busy[wallet] = request
             try:
                 seen = await self._walk(wallet, request.since)
-                while seen is not None and not request.expect <= seen:
-                    if loop.time() >= request.deadline:
-                        log.warning(
-                            "the Data API has not listed a transaction the stream reported; "
-                            "passing on the wallet's later fills",
-                            wallet=wallet,
-                            missing=sorted(request.expect - seen),
-                        )
-                        break
-                    await asyncio.sleep(_EXPECT_RETRY_S)  # not indexed yet: still holding
-                    seen = await self._walk(wallet, request.since)
             finally:
                 del self._busy[wallet]
             if wallet in self._queued:  # asked again meanwhile: keep that request queued
@@ -173,17 +164,38 @@ class Backfiller:
                     loop.call_later(_RETRY_S * request.failures, self._retry, wallet, request)
                 else:
                     log.error("backfill gave up; the poll feed must cover it", wallet=wallet)
+            elif not request.expect <= seen:
+                request.expect -= seen
+                if loop.time() < request.deadline:  # not indexed yet: read again, still holding
+                    self._waiting[wallet] = request
+                    loop.call_later(_EXPECT_RETRY_S, self._wake_waiting, wallet)
+                    continue
+                log.warning(
+                    "the Data API has not listed a transaction the stream reported; "
+                    "passing on the wallet's later fills",
+                    wallet=wallet,
+                    missing=sorted(request.expect),
+                )
             if self.on_done is not None and not self._holding(wallet):
                 await self.on_done(wallet)
-            if not self._queued and not self._busy and self.health.state is FeedState.DEGRADED:
+            if not self.pending and self.health.state is FeedState.DEGRADED:
                 self.health.set(FeedState.READY, "connected; backfill done")
 
     def _holding(self, wallet: Address) -> bool:
         return any(
             request.holding
-            for request in (self._queued.get(wallet), self._busy.get(wallet))
+            for request in (
+                self._queued.get(wallet),
+                self._busy.get(wallet),
+                self._waiting.get(wallet),
+            )
             if request is not None
         )
+
+    def _wake_waiting(self, wallet: Address) -> None:
+        request = self._waiting.pop(wallet, None)
+        if request is not None:
+            self._enqueue(wallet, request, urgent=True)
 
     def _retry(self, wallet: Address, request: _Request) -> None:
         self._enqueue(wallet, request)

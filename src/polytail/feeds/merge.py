@@ -172,10 +172,6 @@ class Outcome:
     duplicates: list[LeaderFill] = field(default_factory=list)
     marks: list[tuple[int, int]] = field(default_factory=list)  # seen-set updates
 
-    @property
-    def sighted(self) -> int:
-        return len(self.emitted) + len(self.enriched) + len(self.absorbed) + len(self.duplicates)
-
 
 class MergeCore:
     """The rule applied to batches against a journal; synchronous and single-threaded."""

@@ -100,13 +100,14 @@ class StreamFeed:
         unsubscribe = self.watchlist.subscribe(self._on_change)
         try:
             async with asyncio.TaskGroup() as group:
-                group.create_task(self._flusher())
-                group.create_task(self._watchdog())
+                helpers = [group.create_task(self._flusher()), group.create_task(self._watchdog())]
                 if self.backfiller is not None:
-                    group.create_task(self.backfiller.run())
+                    helpers.append(group.create_task(self.backfiller.run()))
                     if self._cursor is not None:
                         self._backfill(self._cursor - int(self.settings.backfill_margin_s))
-                await self._read()
+                await self._read()  # returns only once the client was closed
+                for helper in helpers:
+                    helper.cancel()
         finally:
             unsubscribe()
 
