@@ -157,13 +157,17 @@ class PollFeed:
             except TimeoutError:
                 pass
 
-    async def _pace(self, pages: int = 1) -> None:
-        """Hold the walk rate at `rate_per_s` (a walk of several pages counts each page)."""
+    async def _pace(self) -> None:
+        """Hold the request rate at `rate_per_s`: wait for the next free slot, take it."""
         now = self._now()
         start = max(self._next_slot, now)
-        self._next_slot = start + pages * self._spacing
+        self._next_slot = start + self._spacing
         if start > now:
             await asyncio.sleep(start - now)
+
+    def _charge(self, pages: int) -> None:
+        """A walk's further pages were requests too: the next walks start that much later."""
+        self._next_slot = max(self._next_slot, self._now()) + pages * self._spacing
 
     # --- running -------------------------------------------------------------------------
 
@@ -220,7 +224,7 @@ class PollFeed:
                 received_ns=self.clock.monotonic_ns(),
             )
             if walk.pages > 1:
-                await self._pace(walk.pages - 1)
+                self._charge(walk.pages - 1)
             self.pages += walk.pages
             for error in walk.batch.rejects:
                 self.health.reject(FeedSource.POLL, error)
