@@ -37,9 +37,9 @@ def replay(
 ) -> None:
     """Merge recorded files and print each leader fill once, in venue-time order.
 
-    Rejected rows and unreadable files are listed on stderr with the reason. Exit code 0
-    when nothing was rejected, 1 when anything was (the fills are printed either way), 2
-    for a bad argument.
+    Rejected rows and unreadable files are listed on stderr with the reason.
+
+    Exit code: 0 nothing rejected, 1 something rejected (fills still printed), 2 bad argument.
     """
     from polytail.domain.ids import IdError  # noqa: PLC0415
     from polytail.feeds.replay import replay_files  # noqa: PLC0415
