@@ -6,6 +6,7 @@ import dataclasses
 from importlib.metadata import version
 
 from polymarket._internal.environment import PRODUCTION_CONFIG, get_environment_config
+from polymarket._internal.wallet import classify_wallet_type
 
 from polytail.config.schema import VenueSettings
 from polytail.venue import sdk_compat
@@ -77,8 +78,6 @@ def test_the_private_request_builders_still_exist() -> None:
 
 
 def test_the_wallets_a_key_derives_are_the_ones_the_sdk_classifies() -> None:
-    from polymarket._internal.wallet import classify_wallet_type
-
     signer = "0x1111111111111111111111111111111111111111"
     derivation = PRODUCTION_CONFIG.wallet_derivation
     for kind, addresses in sdk_compat.derived_wallets(signer).items():
