@@ -132,8 +132,16 @@ class Polytail:
     def __init__(self, config: Path, env: dict[str, str]) -> None:
         self.lines: list[str] = []
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "polytail", "--config", str(config), "run", "--live",
-             "--i-understand-live-trading"],
+            [
+                sys.executable,
+                "-m",
+                "polytail",
+                "--config",
+                str(config),
+                "run",
+                "--live",
+                "--i-understand-live-trading",
+            ],
             stdout=subprocess.PIPE,
             stderr=open(config.parent / "stderr.log", "wb"),  # noqa: SIM115 - lives with the process
             env=env,

@@ -32,6 +32,7 @@ from polytail.sim.server import RunningSim, start_sim
 from polytail.store import Store
 from polytail.venue.clients import VenueClients
 from tests.execution.support import scenario, tokens, venue_settings
+from tests.support.waiting import eventually
 
 MARKET = {"slug": "run", "mid": "0.5", "spread": "0.02", "depth": 6, "level_size": "2000"}
 
@@ -102,12 +103,6 @@ async def activity(sim: RunningSim, wallet: Address) -> list[LeaderFill]:
     return sorted(walk.batch.fills, key=lambda f: (f.timestamp, f.fill_id))
 
 
-async def until(condition: Any, within_s: float = 10.0) -> None:
-    async with asyncio.timeout(within_s):
-        while not condition():
-            await asyncio.sleep(0.02)
-
-
 async def test_fills_recorded_but_never_decided_are_decided_at_start(
     sim: RunningSim, tmp_path: Path
 ) -> None:
@@ -122,7 +117,7 @@ async def test_fills_recorded_but_never_decided_are_decided_at_start(
     stop = asyncio.Event()
     run = asyncio.create_task(engine.run(stop))
     decided = [e.decision for e in events if isinstance(e, DecisionMade)]
-    await until(lambda: any(isinstance(e, DecisionMade) for e in events))
+    await eventually(lambda: any(isinstance(e, DecisionMade) for e in events))
     await asyncio.sleep(0.2)  # nothing else is decided
     stop.set()
     await run
@@ -173,11 +168,13 @@ async def test_a_failed_start_and_a_broken_report_stream_are_retried_and_reporte
     engine.orders.broker = flaky  # type: ignore[assignment]
     stop = asyncio.Event()
     run = asyncio.create_task(engine.run(stop))
-    await until(engine.ready.is_set)
-    await until(lambda: any(isinstance(e, EngineError) and "reports" in e.message for e in events))
+    await eventually(engine.ready.is_set)
+    await eventually(
+        lambda: any(isinstance(e, EngineError) and "reports" in e.message for e in events)
+    )
     (fill,) = await activity(sim, wallet)
     fills.queue.put_nowait(fill)  # intake goes on while the report stream is restarted
-    await until(lambda: any(isinstance(e, DecisionMade) for e in events))
+    await eventually(lambda: any(isinstance(e, DecisionMade) for e in events))
     stop.set()
     await run
     down = [
@@ -189,9 +186,7 @@ async def test_a_failed_start_and_a_broken_report_stream_are_retried_and_reporte
     ]
     assert down and "venue unreachable" in down[0].detail
     assert flaky.failed_start and flaky.failed_reports
-    assert any(
-        isinstance(e, ComponentStatus) and e.state is ComponentState.READY for e in events
-    )
+    assert any(isinstance(e, ComponentStatus) and e.state is ComponentState.READY for e in events)
 
 
 async def test_a_stop_lets_the_order_in_hand_finish(sim: RunningSim, tmp_path: Path) -> None:
@@ -202,11 +197,13 @@ async def test_a_stop_lets_the_order_in_hand_finish(sim: RunningSim, tmp_path: P
     engine = await engine_for(sim, cfg, events, fills)
     stop = asyncio.Event()
     run = asyncio.create_task(engine.run(stop))
-    await until(engine.ready.is_set)
+    await eventually(engine.ready.is_set)
     (fill,) = await activity(sim, wallet)
     fills.queue.put_nowait(fill)
-    await until(
-        lambda: any(isinstance(e, OrderUpdated) and e.order.state is OrderState.SENT for e in events)
+    await eventually(
+        lambda: any(
+            isinstance(e, OrderUpdated) and e.order.state is OrderState.SENT for e in events
+        )
     )
     stop.set()  # while the paper venue is still "thinking" about the order
     await run

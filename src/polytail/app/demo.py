@@ -33,7 +33,7 @@ from polytail.config.secrets import Secrets
 from polytail.domain.decisions import Action, Decision
 from polytail.domain.fills import LeaderFill
 from polytail.domain.ids import Address
-from polytail.domain.orders import Order
+from polytail.domain.orders import Order, OrderState
 from polytail.engine.events import DecisionMade, Event, FillDetected, OrderUpdated, TradeBooked
 from polytail.sim.scenarios import load as load_scenario
 from polytail.sim.server import RunningSim, start_sim
@@ -41,6 +41,8 @@ from polytail.sim.server import RunningSim, start_sim
 DEMO_SCENARIO: Final = "synthetic"
 DEMO_SEED: Final = 7
 RECENT: Final = 12  # rows kept for each panel of the live view
+SETTLE_S: Final = 3.0  # at the end, how long orders in flight may take to finish
+IN_FLIGHT: Final = frozenset({OrderState.PENDING, OrderState.SENT})
 
 
 def demo_config(sim: RunningSim, data_dir: Path, leaders: dict[str, str]) -> PolytailConfig:
@@ -87,6 +89,10 @@ class DemoRecorder:
     trades: int = 0
     started: float = field(default_factory=time.monotonic)
     summary: dict[str, Any] | None = None
+    settled: asyncio.Event = field(default_factory=asyncio.Event)  # no order in flight
+
+    def __post_init__(self) -> None:
+        self.settled.set()
 
     def on_event(self, event: Event) -> None:
         kind = type(event)
@@ -107,6 +113,10 @@ class DemoRecorder:
             self.orders[event.order.client_id] = event.order
             while len(self.orders) > 200:  # the view shows the newest; keep memory flat
                 del self.orders[next(iter(self.orders))]
+            if self.in_flight():
+                self.settled.clear()
+            else:
+                self.settled.set()
         elif kind is TradeBooked:
             self.trades += 1
 
@@ -114,6 +124,9 @@ class DemoRecorder:
         if leader is None:
             return "exit rule"
         return self.labels.get(leader, leader[:10])
+
+    def in_flight(self) -> bool:
+        return any(order.state in IN_FLIGHT for order in self.orders.values())
 
     def recent_orders(self) -> list[Order]:
         return list(reversed(self.orders.values()))[:RECENT]
@@ -176,6 +189,10 @@ class _RecorderSurface:
         return None
 
     async def stop(self) -> None:
+        # An order the paper venue is still filling finishes first (it takes
+        # `paper.latency_ms`), so the summary does not end on an order in flight.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.recorder.settled.wait(), SETTLE_S)
         await self.recorder.take_summary(self.context.service)
 
     def reload(self, config: PolytailConfig) -> None:
