@@ -224,27 +224,29 @@ class Runner:
         surfaces = self._surfaces
         engine_stop = asyncio.Event()
         tasks: list[asyncio.Task[None]] = []
-        try:
-            for factory in self.surfaces:
-                for surface in factory(context):
-                    await surface.start()
-                    surfaces.append(surface)
-            self._banner(surfaces, context.controls)
-            engine_task = asyncio.create_task(engine.run(engine_stop), name="engine")
-            tasks = [engine_task, asyncio.create_task(feeds.run(), name="feeds")]
-            if self.watch_files:
-                tasks.append(asyncio.create_task(self._watch_files(), name="watch-files"))
-            with self._signals():
+        # The handlers stay installed while it stops: a second Ctrl-C changes nothing.
+        with self._signals():
+            try:
+                for factory in self.surfaces:
+                    for surface in factory(context):
+                        await surface.start()
+                        surfaces.append(surface)
+                self._banner(surfaces, context.controls)
+                engine_task = asyncio.create_task(engine.run(engine_stop), name="engine")
+                tasks = [engine_task, asyncio.create_task(feeds.run(), name="feeds")]
+                if self.watch_files:
+                    tasks.append(asyncio.create_task(self._watch_files(), name="watch-files"))
                 stopped = asyncio.create_task(self._stop.wait())
                 await asyncio.wait({stopped, engine_task}, return_when=asyncio.FIRST_COMPLETED)
                 stopped.cancel()
                 if engine_task.done() and not self._stop.is_set():
                     engine_task.result()  # the engine ended on its own: raise its error
                     self.stop("the engine stopped")
-            self.announce(f"stopping ({self._reason})")
-            self._audit("stop", self._reason, {})
-        finally:
-            await self._take_down(engine, tasks, engine_stop)
+                self.announce(f"stopping ({self._reason})")
+                self._audit("stop", self._reason, {})
+            finally:
+                self._stop.set()  # an error on the way up stops it too
+                await self._take_down(engine, tasks, engine_stop)
 
     async def _take_down(
         self, engine: Engine, tasks: list[asyncio.Task[None]], engine_stop: asyncio.Event
@@ -330,6 +332,8 @@ class Runner:
         if context is None or self.config_path is None:
             log.warning("reload: no config file to read", by=by)
             return False
+        if self._stop.is_set():
+            return False  # stopping: nothing to apply it to
         environ = dict(os.environ) if self.environ is None else self.environ
         try:
             new = await asyncio.to_thread(
