@@ -23,8 +23,8 @@ import time
 from pathlib import Path
 
 from eth_utils.crypto import keccak
-from harness import Figure, percentile, record
 
+from harness import Figure, percentile, record
 from polytail.sim.scenarios import parse
 from polytail.sim.server import RunningSim, start_sim
 
