@@ -12,9 +12,9 @@ from pathlib import Path
 
 def test_demo_with_duration_and_json_prints_a_summary_with_copies(tmp_path: Path) -> None:
     clean = {key: value for key, value in os.environ.items() if not key.startswith("POLYTAIL_")}
-    # speed 4: ten seconds of demo are forty of the scenario's, enough for three leaders
+    # speed 8: six seconds of demo are forty-eight of the scenario's (three leaders trade)
     result = subprocess.run(
-        [sys.executable, "-m", "polytail", "demo", "--duration", "10", "--speed", "4", "--json"],
+        [sys.executable, "-m", "polytail", "demo", "--duration", "6", "--speed", "8", "--json"],
         capture_output=True,
         text=True,
         cwd=tmp_path,  # no polytail.toml here: the demo needs none

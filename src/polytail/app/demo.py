@@ -195,7 +195,7 @@ class _RecorderSurface:
             await asyncio.wait_for(self.recorder.settled.wait(), SETTLE_S)
         await self.recorder.take_summary(self.context.service)
 
-    def reload(self, config: PolytailConfig) -> None:
+    async def reload(self, config: PolytailConfig) -> None:
         return None
 
     def describe(self) -> str:

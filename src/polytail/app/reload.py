@@ -2,9 +2,10 @@
 
 Leaders (the watch list), filters, sizing, pricing, exits and risk limits are read on every
 decision, so they change without a restart: the new values apply from the next leader
-fill. Everything that built a connection, a file or a schedule (mode, wallet, venue URLs,
-feeds, database, data directory, web, notifications, execution, the kill switch file's
-name) needs a restart; a reload keeps the running value of those keys and says so, so a
+fill. Notification settings apply by replacing the notifier (the surfaces' `reload`).
+Everything else that built a connection, a file or a schedule (mode, wallet, venue URLs,
+feeds, database, data directory, web, execution, the kill switch file's name) needs a
+restart; a reload keeps the running value of those keys and says so, so a
 saved edit can never switch paper to live or move the database under a running engine.
 """
 
@@ -16,7 +17,7 @@ from typing import Any, Final
 
 from polytail.config.schema import PolytailConfig
 
-HOT_SECTIONS: Final = ("leaders", "filters", "sizing", "pricing", "exits", "risk")
+HOT_SECTIONS: Final = ("leaders", "filters", "sizing", "pricing", "exits", "risk", "notify")
 COLD_KEYS: Final = frozenset({"risk.kill_switch_file"})  # a hot section's key that is not
 
 

@@ -85,8 +85,9 @@ class Surface(Protocol):
 
     async def stop(self) -> None: ...
 
-    def reload(self, config: PolytailConfig) -> None:
-        """A hot reload was applied (new leader names, ...)."""
+    async def reload(self, config: PolytailConfig) -> None:
+        """A hot reload was applied (new leader names, new notification settings, ...).
+        Raising leaves this surface as it was; the rest of the reload stands."""
         ...
 
     def describe(self) -> str:
@@ -362,7 +363,12 @@ class Runner:
             if self._watch is not None:
                 self._watch.update(watched_addresses(plan.config))
             for surface in self._surfaces:
-                surface.reload(plan.config)
+                try:
+                    await surface.reload(plan.config)
+                except Exception as error:
+                    message = f"{surface.name}: new settings not applied ({error}); kept as before"
+                    log.error(message)
+                    context.bus.publish(EngineError(CONFIG_COMPONENT, message, self.clock.now_ms()))
         if plan.deferred:
             log.warning("config keys need a restart; the running values stay", keys=plan.deferred)
         detail = {"by": by, "applied": list(plan.applied), "deferred": list(plan.deferred)}

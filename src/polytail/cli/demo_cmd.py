@@ -131,7 +131,7 @@ class LiveView:
         if self._live is not None:
             self._live.stop()
 
-    def reload(self, config: PolytailConfig) -> None:
+    async def reload(self, config: PolytailConfig) -> None:
         return None
 
     def describe(self) -> str:

@@ -37,17 +37,7 @@ def run(
     reloads the config (it is also reloaded when the file changes), SIGUSR1 toggles the
     kill switch.
     """
-    import asyncio  # noqa: PLC0415
-
-    from polytail.app.lock import AlreadyRunning  # noqa: PLC0415
-    from polytail.app.logs import configure_logging  # noqa: PLC0415
-    from polytail.app.runner import Runner  # noqa: PLC0415
-    from polytail.cli.surfaces import operator_surfaces  # noqa: PLC0415
-    from polytail.config.load import find_config_path  # noqa: PLC0415
     from polytail.config.schema import Mode  # noqa: PLC0415
-    from polytail.config.secrets import SecretError, load_secrets  # noqa: PLC0415
-    from polytail.notify.notifier import NotifyConfigError  # noqa: PLC0415
-    from polytail.web.auth import TokenError  # noqa: PLC0415
 
     config = load_config_or_exit()
     if live and config.mode is not Mode.LIVE:
@@ -62,6 +52,18 @@ def run(
         )
     if live and not i_understand:
         _confirm_live(config.wallet.address or "?", config.account)
+
+    import asyncio  # noqa: PLC0415 - the switches are checked before the heavy imports
+
+    from polytail.app.lock import AlreadyRunning  # noqa: PLC0415
+    from polytail.app.logs import configure_logging  # noqa: PLC0415
+    from polytail.app.runner import Runner  # noqa: PLC0415
+    from polytail.cli.surfaces import operator_surfaces  # noqa: PLC0415
+    from polytail.config.load import find_config_path  # noqa: PLC0415
+    from polytail.config.secrets import SecretError, load_secrets  # noqa: PLC0415
+    from polytail.notify.notifier import NotifyConfigError  # noqa: PLC0415
+    from polytail.web.auth import TokenError  # noqa: PLC0415
+
     try:
         secrets = load_secrets(config)
     except SecretError as error:

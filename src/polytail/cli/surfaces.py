@@ -7,6 +7,7 @@ import each other); the runner in `app` only knows them as `Surface`s.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ class WebSurface:
     async def stop(self) -> None:
         await self.server.stop()
 
-    def reload(self, config: PolytailConfig) -> None:
+    async def reload(self, config: PolytailConfig) -> None:
         return None
 
     def describe(self) -> str:
@@ -43,11 +44,25 @@ class WebSurface:
 
 
 class NotifierSurface:
+    """The notifier; a reload that changes `[notify]` replaces it with a new one (the old
+    one sends what it has queued first). `/metrics` reads whichever is current."""
+
     name = "notify"
     stops_before_engine = False  # after the engine: the shutdown's own events go out too
 
-    def __init__(self, notifier: Notifier) -> None:
-        self.notifier = notifier
+    def __init__(self, context: RunContext) -> None:
+        self.context = context
+        self.settings = context.config.notify
+        self.notifier = self._build(context.config)
+
+    def _build(self, config: PolytailConfig) -> Notifier:
+        from polytail.notify.notifier import Notifier  # noqa: PLC0415
+
+        context = self.context
+        return Notifier.from_config(config, context.secrets, context.bus, context.service)
+
+    def snapshot(self) -> Mapping[str, float]:
+        return self.notifier.snapshot()
 
     async def start(self) -> None:
         await self.notifier.start()
@@ -55,9 +70,15 @@ class NotifierSurface:
     async def stop(self) -> None:
         await self.notifier.stop()
 
-    def reload(self, config: PolytailConfig) -> None:
+    async def reload(self, config: PolytailConfig) -> None:
         from polytail.domain.ids import Address  # noqa: PLC0415
 
+        if config.notify != self.settings:
+            replacement = self._build(config)  # raises on unusable settings: nothing changes
+            await replacement.start()
+            # no await between the two: every event goes to exactly one of them
+            previous, self.notifier, self.settings = self.notifier, replacement, config.notify
+            await previous.stop()
         self.notifier.update_labels({Address(x.address): x.label for x in config.leaders})
 
     def describe(self) -> str:
@@ -67,7 +88,6 @@ class NotifierSurface:
 
 def operator_surfaces(context: RunContext) -> list[Surface]:
     """Metrics on the bus, the notifier and (when `web.enabled`) the web server."""
-    from polytail.notify.notifier import Notifier  # noqa: PLC0415
     from polytail.web.app import create_app  # noqa: PLC0415
     from polytail.web.metrics import EngineMetrics  # noqa: PLC0415
     from polytail.web.server import WebServer  # noqa: PLC0415
@@ -76,7 +96,7 @@ def operator_surfaces(context: RunContext) -> list[Surface]:
     metrics = EngineMetrics()
     metrics.attach(context.bus)
     metrics.add_stats("venue", context.clients.stats)
-    notifier = Notifier.from_config(config, context.secrets, context.bus, context.service)
+    notifier = NotifierSurface(context)
     metrics.add_stats("notify", notifier)
     surfaces: list[Surface] = []
     if config.web.enabled:
@@ -84,5 +104,5 @@ def operator_surfaces(context: RunContext) -> list[Surface]:
         app = create_app(context.service, metrics, token)
         server = WebServer(app, config.web.host, config.web.port)
         surfaces.append(WebSurface(server, token_set=token is not None))
-    surfaces.append(NotifierSurface(notifier))
+    surfaces.append(notifier)
     return surfaces
