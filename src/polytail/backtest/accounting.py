@@ -41,11 +41,11 @@ class Trade:
     at_ms: int
 
     @classmethod
-    def of_leader(cls, fill: LeaderFill, at_ms: int) -> Trade:
+    def of_leader(cls, fill: LeaderFill, condition: ConditionId | None, at_ms: int) -> Trade:
         """The leader's own fill at its reported price (shares x price, not rounded)."""
         return cls(
             wallet=fill.wallet,
-            condition=fill.condition_id,
+            condition=condition,
             token=fill.token_id,
             side=fill.side,
             shares=fill.size.to_decimal(),

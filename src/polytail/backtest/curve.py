@@ -32,6 +32,10 @@ class Curve:
     def pnl(self) -> Decimal:
         return self.cash + self.value
 
+    @property
+    def max_drawdown(self) -> Decimal:
+        return max_drawdown(self.points)
+
     def trade(
         self, token: TokenId, side: Side, shares: Decimal, notional: Decimal, fee: Decimal
     ) -> None:
@@ -87,3 +91,47 @@ def downsample(points: Sequence[tuple[int, Decimal]], limit: int) -> list[tuple[
     if kept[-1] != points[-1]:
         kept.append(points[-1])
     return kept
+
+
+@dataclass
+class Curves:
+    """One curve for everything and one per wallet (leader), moved together."""
+
+    combined: Curve = field(default_factory=Curve)
+    wallets: dict[str, Curve] = field(default_factory=dict)
+
+    def trade(
+        self,
+        wallet: str,
+        token: TokenId,
+        side: Side,
+        *,
+        shares: Decimal,
+        notional: Decimal,
+        fee: Decimal,
+    ) -> None:
+        self.combined.trade(token, side, shares, notional, fee)
+        curve = self.wallets.get(wallet)
+        if curve is None:
+            curve = self.wallets[wallet] = Curve(
+                marks=dict(self.combined.marks), settled=set(self.combined.settled)
+            )
+        curve.trade(token, side, shares, notional, fee)
+
+    def price(self, token: TokenId, price: Decimal) -> None:
+        self.combined.price(token, price)
+        for curve in self.wallets.values():
+            curve.price(token, price)
+
+    def settle(self, token: TokenId, payout: Decimal) -> None:
+        self.combined.settle(token, payout)
+        for curve in self.wallets.values():
+            curve.settle(token, payout)
+
+    def point(self, at_ms: int) -> None:
+        self.combined.point(at_ms)
+        for curve in self.wallets.values():
+            curve.point(at_ms)
+
+    def of(self, wallet: str) -> Curve:
+        return self.wallets.get(wallet) or Curve()

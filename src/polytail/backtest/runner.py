@@ -33,7 +33,7 @@ import structlog
 
 from polytail.backtest.accounting import Book, Trade
 from polytail.backtest.books import RecordedBooks, ReplayBooks
-from polytail.backtest.curve import Curve
+from polytail.backtest.curve import Curves
 from polytail.backtest.ideal import IdealBroker, IdealPolicy
 from polytail.backtest.markets import (
     MarketCatalog,
@@ -118,8 +118,8 @@ class Record:
     copies: dict[FillId, Copy]
     follower: Book
     leader_book: Book
-    follower_curve: Curve
-    leader_curve: Curve
+    follower_curves: Curves
+    leader_curves: Curves
     payouts: dict[TokenId, Decimal]
     resolved_ms: dict[ConditionId, int]
     end_ms: int
@@ -131,16 +131,17 @@ class Record:
     catalog: MarketCatalog = field(repr=False, default_factory=MarketCatalog)
 
     def final_mark(self, token: TokenId) -> Decimal | None:
-        return self.leader_curve.marks.get(token)
+        """The last traded price of `token` in the replay."""
+        return self.leader_curves.combined.marks.get(token)
 
 
 class _Recorder:
     """Listens to the engine's bus and keeps what the report needs."""
 
-    def __init__(self, copies: dict[FillId, Copy], catalog: MarketCatalog, curve: Curve):
+    def __init__(self, copies: dict[FillId, Copy], catalog: MarketCatalog) -> None:
         self.copies = copies
         self.catalog = catalog
-        self.curve = curve
+        self.curves = Curves()
         self.book = Book()
         self.fill_of: dict[str, FillId] = {}  # client id -> leader fill
         self.other: Counter[str] = Counter()
@@ -171,7 +172,7 @@ class _Recorder:
             if market is not None:
                 for outcome in market.outcomes:
                     payout = event.resolution.payout_per_share(outcome.index)
-                    self.curve.settle(outcome.token_id, payout)
+                    self.curves.settle(outcome.token_id, payout)
         elif isinstance(event, EngineError):
             self.errors.append(f"{event.component}: {event.message}")
 
@@ -195,9 +196,10 @@ class _Recorder:
             copy.notional += notional
             copy.fee += fee
         market = self.catalog.for_token(event.token_id)
+        wallet = event.leader or Address("unattributed")
         self.book.apply(
             Trade(
-                wallet=event.leader or Address("unattributed"),
+                wallet=wallet,
                 condition=None if market is None else market.condition_id,
                 token=event.token_id,
                 side=event.side,
@@ -207,7 +209,9 @@ class _Recorder:
                 at_ms=event.at_ms,
             )
         )
-        self.curve.trade(event.token_id, event.side, shares, notional, fee)
+        self.curves.trade(
+            wallet, event.token_id, event.side, shares=shares, notional=notional, fee=fee
+        )
 
 
 async def _no_fills() -> AsyncIterator[LeaderFill]:
@@ -299,8 +303,7 @@ class Replay:
             fill.fill_id: Copy(fill, at)
             for fill, at in zip(self.fills, self.delivered, strict=True)
         }
-        follower_curve = Curve()
-        recorder = _Recorder(copies, catalog, follower_curve)
+        recorder = _Recorder(copies, catalog)
         bus.listen(recorder)
         try:
             await engine.start()
@@ -319,7 +322,7 @@ class Replay:
             ledger_pnl = ledger.cash.to_decimal() + holdings_value - deposits.to_decimal()
         finally:
             await engine.shutdown()
-        leader_book, leader_curve = self._leader_side()
+        leader_book, leader_curves = self._leader_side()
         payouts = self._payouts()
         return Record(
             settings=settings,
@@ -329,8 +332,8 @@ class Replay:
             copies=copies,
             follower=recorder.book,
             leader_book=leader_book,
-            follower_curve=follower_curve,
-            leader_curve=leader_curve,
+            follower_curves=recorder.curves,
+            leader_curves=leader_curves,
             payouts=payouts,
             resolved_ms={c: t for c, t in self.resolves.items() if t is not None},
             end_ms=self.end_ms,
@@ -345,7 +348,7 @@ class Replay:
     async def _drive(
         self, engine: Engine, clock: SimulatedClock, books: ReplayBooks, recorder: _Recorder
     ) -> None:
-        curve = recorder.curve
+        curves = recorder.curves
         due = sorted((t, c) for c, t in self.resolves.items() if t is not None)
         due_index = 0
         horizon = -1
@@ -358,13 +361,13 @@ class Replay:
                 while due_index < len(due) and due[due_index][0] == moment:
                     due_index += 1
                 clock.advance_to(moment)
-                horizon = self._move(books, curve, horizon, index, moment)
+                horizon = self._move(books, curves, horizon, index, moment)
                 await engine.pipeline.check_resolutions()
             clock.advance_to(at)
             fill = self.fills[index]
             own = fill_ms(fill) + self.settings.latency_ms == at and not self.settings.jitter_ms
             horizon = self._move(
-                books, curve, horizon, index, at, exact=own and not self.settings.latency_ms
+                books, curves, horizon, index, at, exact=own and not self.settings.latency_ms
             )
             if (always or recorder.open_orders) and (
                 last_housekeeping is None or at - last_housekeeping >= self.settings.housekeeping_ms
@@ -376,17 +379,17 @@ class Replay:
             except Exception as error:  # the run goes on; the fill is listed as undecided
                 log.exception("backtest: fill failed", fill_id=fill.fill_id)
                 engine.bus.publish(EngineError("pipeline", f"{fill.fill_id}: {error}", at))
-            curve.point(at)
+            curves.point(at)
         final = max([self.end_ms] + [t for t, _ in due])
         clock.advance_to(final)
-        self._move(books, curve, horizon, len(self.fills) - 1, final)
+        self._move(books, curves, horizon, len(self.fills) - 1, final)
         await engine.pipeline.check_resolutions()
-        curve.point(final)
+        curves.point(final)
 
     def _move(
         self,
         books: ReplayBooks,
-        curve: Curve,
+        curves: Curves,
         horizon: int,
         index: int,
         at: int,
@@ -394,11 +397,11 @@ class Replay:
         exact: bool = False,
     ) -> int:
         """Move the books to `at` (tape position `index` when the copy arrives with no
-        latency); the curve takes every price printed since the last move."""
+        latency); the curves takes every price printed since the last move."""
         new = index if exact else self.tape.horizon(index, at)
         for position in range(horizon + 1, new + 1):
             fill = self.fills[position]
-            curve.price(fill.token_id, fill.price)
+            curves.price(fill.token_id, fill.price)
         books.move(horizon=max(new, horizon), now_ms=at)
         return max(new, horizon)
 
@@ -432,9 +435,9 @@ class Replay:
             log.exception("backtest: housekeeping failed")
             engine.bus.publish(EngineError("housekeeping", str(error), engine.now_ms()))
 
-    def _leader_side(self) -> tuple[Book, Curve]:
+    def _leader_side(self) -> tuple[Book, Curves]:
         """The leaders' own fills, at venue time, held to resolution."""
-        book, curve = Book(), Curve()
+        book, curves = Book(), Curves()
         catalog = self.inputs.catalog
         events: list[tuple[int, int, LeaderFill | ConditionId]] = [
             (fill_ms(fill), 1, fill) for fill in self.fills
@@ -442,29 +445,26 @@ class Replay:
         events += [(t, 0, c) for c, t in self.resolves.items() if t is not None]
         for at, _, item in sorted(events, key=lambda e: (e[0], e[1])):
             if isinstance(item, LeaderFill):
-                curve.price(item.token_id, item.price)
-                trade = Trade.of_leader(item, at)
-                trade = Trade(
-                    trade.wallet,
-                    condition_of(item, catalog),
-                    trade.token,
-                    trade.side,
-                    trade.shares,
-                    trade.notional,
-                    trade.fee,
-                    at,
-                )
+                curves.price(item.token_id, item.price)
+                trade = Trade.of_leader(item, condition_of(item, catalog), at)
                 shares, notional = book.apply(trade)
                 if shares:
-                    curve.trade(item.token_id, item.side, shares, notional, ZERO)
-                curve.point(at)
+                    curves.trade(
+                        item.wallet,
+                        item.token_id,
+                        item.side,
+                        shares=shares,
+                        notional=notional,
+                        fee=ZERO,
+                    )
+                curves.point(at)
             else:
                 market = catalog.get(item)
                 if market is not None and market.resolution is not None:
                     for outcome in market.outcomes:
                         payout = market.resolution.payout_per_share(outcome.index)
-                        curve.settle(outcome.token_id, payout)
-        return book, curve
+                        curves.settle(outcome.token_id, payout)
+        return book, curves
 
     def _payouts(self) -> dict[TokenId, Decimal]:
         payouts: dict[TokenId, Decimal] = {}
