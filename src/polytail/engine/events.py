@@ -74,6 +74,19 @@ class TradeBooked:
 
 
 @dataclass(frozen=True, slots=True)
+class FillSettling:
+    """A venue fill of one of our orders that is not final yet (MATCHED, MINED, RETRYING)
+    or failed (FAILED: reversed by the venue). Only final fills are booked (`TradeBooked`)."""
+
+    account: AccountId
+    client_id: ClientOrderId
+    trade_id: str
+    status: str
+    shares: Shares
+    at_ms: int
+
+
+@dataclass(frozen=True, slots=True)
 class MarketResolved:
     condition_id: ConditionId
     resolution: Resolution
@@ -122,6 +135,11 @@ class Component:
     BROKER: Final = "broker"
     RECONCILIATION: Final = "reconciliation"
     STORE: Final = "store"
+    # Named in `EngineError`s only (readiness does not wait for them).
+    PIPELINE: Final = "pipeline"
+    EXECUTION: Final = "execution"
+    HOUSEKEEPING: Final = "housekeeping"
+    REDEMPTION: Final = "redemption"
 
     @staticmethod
     def feed(source: FeedSource | str) -> str:
@@ -180,6 +198,7 @@ Event = (
     | DecisionMade
     | OrderUpdated
     | TradeBooked
+    | FillSettling
     | MarketResolved
     | Redeemed
     | BreakerTripped

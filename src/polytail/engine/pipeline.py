@@ -28,21 +28,31 @@ from polytail.domain.book import OrderBook
 from polytail.domain.decisions import Decision
 from polytail.domain.fills import LeaderFill, Side
 from polytail.domain.ids import AccountId, Address, ConditionId, TokenId
-from polytail.domain.ledger import Booking, MarketResolved, Redemption, TradeFill, utc_day
+from polytail.domain.ledger import (
+    Booking,
+    Holding,
+    MarketResolved,
+    Redemption,
+    TradeFill,
+    utc_day,
+)
 from polytail.domain.market import Market
-from polytail.domain.money import Price, Shares, Usdc
+from polytail.domain.money import Price, Rounding, Shares, Usdc
 from polytail.domain.orders import Order, OrderState
 from polytail.engine.events import (
+    Component,
     ComponentState,
     ComponentStatus,
     DecisionMade,
     EngineError,
     EventBus,
+    FillSettling,
     OrderUpdated,
     Redeemed,
     TradeBooked,
 )
 from polytail.engine.events import MarketResolved as MarketResolvedEvent
+from polytail.execution.broker import TradeSettling
 from polytail.execution.order_manager import OrderManager
 from polytail.policy import Policy
 from polytail.policy.accumulator import Accumulator, Pending
@@ -56,6 +66,8 @@ log = structlog.get_logger(__name__)
 ACCUMULATOR = "accumulator"
 LEADER_POSITION = "leader_position"
 REDEEMING = "redeeming"
+HIGH_WATER = "high_water"
+LEADER_SNAPSHOT = "leader_snapshot"
 
 
 class MarketSource(Protocol):
@@ -66,6 +78,14 @@ class MarketSource(Protocol):
 
 class BookSource(Protocol):
     async def book(self, token: TokenId) -> OrderBook: ...
+
+
+class LeaderSource(Protocol):
+    """What the venue says a leader holds (Data API positions) and is worth (`/value`)."""
+
+    async def positions(self, leader: Address) -> dict[TokenId, Shares]: ...
+
+    async def value(self, leader: Address) -> Usdc: ...
 
 
 class EngineClock(Protocol):
@@ -97,6 +117,7 @@ class Pipeline:
         clock: EngineClock,
         bus: EventBus,
         redeem: bool = True,
+        leaders: LeaderSource | None = None,
     ) -> None:
         self.account = account
         self.policy = policy
@@ -107,6 +128,9 @@ class Pipeline:
         self.clock = clock
         self.bus = bus
         self.redeem_enabled = redeem
+        self.leaders = leaders
+        self._snapshots: dict[Address, int] = {}  # leader -> positions snapshot time (ms)
+        self._leader_values: dict[Address, tuple[Usdc, int]] = {}  # value, fetched at (ms)
         self.view = PortfolioView(account=account)
         self.pending = Accumulator()
         self._leader_positions: dict[tuple[Address, TokenId], Shares] = {}
@@ -138,6 +162,10 @@ class Pipeline:
             elif entry.scope == LEADER_POSITION:
                 wallet, token = entry.key.split("|")
                 self._leader_positions[(Address(wallet), TokenId(token))] = Shares(int(entry.value))
+            elif entry.scope == LEADER_SNAPSHOT:
+                self._snapshots[Address(entry.key)] = int(entry.value)
+            elif entry.scope == HIGH_WATER:
+                self._high_water[TokenId(entry.key)] = Price(int(entry.value))
         self.pending = pending
         versions: dict[tuple[TokenId, Address], int] = {}
         for seq, event in enumerate(events, start=1):
@@ -206,16 +234,16 @@ class Pipeline:
         book = await self._book(fill.token_id) if market is not None else None
         quote = None if market is None else Quote(market, book)
         key = (fill.wallet, fill.token_id)
-        before = self._leader_positions.get(key)
-        leader_view = LeaderView(position_before=before)
+        before, after = self._leader_position(fill)
+        value = self._leader_values.get(fill.wallet)
+        leader_view = LeaderView(
+            position_before=before, portfolio_value=None if value is None else value[0]
+        )
         if fill.side is Side.SELL:
             await self._cancel_open_buys(fill.wallet, fill.token_id)
         decision, pending = self.policy.decide(
             fill, quote, self.view, leader_view, now_ms=now_ms, pending=self.pending
         )
-        after = (before or Shares(0)) + fill.size if fill.side is Side.BUY else None
-        if fill.side is Side.SELL and before is not None:
-            after = Shares(max(0, (before - fill.size).units))
         self.bus.publish(DecisionMade(decision))
         order: Order | None = None
         if decision.is_copy and market is not None:
@@ -232,6 +260,78 @@ class Pipeline:
         if after is not None:
             self._leader_positions[key] = after
         return Handled(decision, order)
+
+    def _leader_position(self, fill: LeaderFill) -> tuple[Shares | None, Shares | None]:
+        """The leader's holding of the fill's outcome before it, and what to track after it.
+
+        Seeded from a Data API snapshot (`watch_leader`), then moved by each fill seen.
+        A fill at or before the snapshot's time is taken to be *in* the snapshot already:
+        its "before" is reconstructed by undoing it (a sale: snapshot + sold) and the
+        tracked position does not move, so nothing is counted twice. A later fill moves
+        it. Without a snapshot the position is known only from fills seen (None until
+        the first BUY: a SELL then is treated as a full exit by the policy).
+        """
+        key = (fill.wallet, fill.token_id)
+        as_of = self._snapshots.get(fill.wallet)
+        tracked = self._leader_positions.get(key)
+        if tracked is None and as_of is not None:
+            tracked = Shares(0)  # absent from the snapshot: the leader held none
+        if as_of is not None and fill.timestamp * 1000 <= as_of:
+            assert tracked is not None
+            if fill.side is Side.BUY:
+                return Shares(max(0, (tracked - fill.size).units)), None
+            return tracked + fill.size, None
+        if fill.side is Side.BUY:
+            return tracked, (tracked or Shares(0)) + fill.size
+        if tracked is None:
+            return None, None
+        return tracked, Shares(max(0, (tracked - fill.size).units))
+
+    async def watch_leader(self, leader: Address, *, value: bool = False) -> bool:
+        """Seed the leader's positions (and, for bankroll sizing, its portfolio value) from
+        the Data API: at start and when a leader is added. False when the venue did not
+        answer; the positions tracked so far stay, and the error is published."""
+        if self.leaders is None:
+            return False
+        now_ms = self.clock.now_ms()
+        try:
+            held = await self.leaders.positions(leader)
+            worth = await self.leaders.value(leader) if value else None
+        except Exception as error:
+            log.warning("leader snapshot failed", leader=leader, error=str(error))
+            message = f"leader {leader}: positions unavailable ({error}); tracking from fills"
+            self.bus.publish(EngineError(Component.PIPELINE, message, now_ms))
+            return False
+        stale = [k for k in self._leader_positions if k[0] == leader and k[1] not in held]
+        with self.store.transaction() as tx:
+            for wallet, token in stale:
+                tx.risk.clear(self.account, LEADER_POSITION, f"{wallet}|{token}")
+            for token, shares in held.items():
+                entry = f"{leader}|{token}"
+                tx.risk.put(self.account, LEADER_POSITION, entry, str(shares.units), at_ms=now_ms)
+            tx.risk.put(self.account, LEADER_SNAPSHOT, leader, str(now_ms), at_ms=now_ms)
+        for gone in stale:
+            del self._leader_positions[gone]
+        for token, shares in held.items():
+            self._leader_positions[(leader, token)] = shares
+        self._snapshots[leader] = now_ms
+        if worth is not None:
+            self._leader_values[leader] = (worth, now_ms)
+        return True
+
+    async def refresh_leader_values(self, leaders: Iterable[Address], max_age_ms: int) -> None:
+        """Re-read the portfolio value of leaders whose value is older than `max_age_ms`."""
+        if self.leaders is None:
+            return
+        now_ms = self.clock.now_ms()
+        for leader in leaders:
+            known = self._leader_values.get(leader)
+            if known is not None and now_ms - known[1] < max_age_ms:
+                continue
+            try:
+                self._leader_values[leader] = (await self.leaders.value(leader), now_ms)
+            except Exception as error:  # the last value stays; bankroll copies use it
+                log.warning("leader value failed", leader=leader, error=str(error))
 
     def _save_state(
         self,
@@ -284,24 +384,15 @@ class Pipeline:
         """A leader leaving an outcome: our resting buys copying it there are cancelled."""
         for order in self.orders.open_orders():
             intent = order.intent
-            if (
-                intent.side is Side.BUY
-                and intent.leader == leader
-                and intent.token_id == token
-                and order.state in (OrderState.LIVE, OrderState.PARTIAL)
-                and order.venue_order_id is not None
-            ):
-                await self.orders.broker.cancel(order.venue_order_id)
-                market = await self.markets.get(intent.condition_id)
-                report = await self.orders.broker.lookup(order.venue_order_id, market)
-                if report is not None:
-                    await self.orders.apply(order, report, market, source="leader_exit")
+            if intent.side is Side.BUY and intent.leader == leader and intent.token_id == token:
+                await self.orders.cancel(order, source="leader_exit")
 
     # --- exits, marks, resolution ---------------------------------------------------------
     async def check_exits(self, tokens: Iterable[TokenId] | None = None) -> list[Handled]:
         """Evaluate the exit rules on the positions held (or `tokens`), at the book's bid."""
         handled: list[Handled] = []
         now_ms = self.clock.now_ms()
+        self._forget_high_water()
         for token in list(tokens if tokens is not None else self.view.positions.keys()):
             position = self.view.positions.get(token)
             if position is None:
@@ -316,7 +407,10 @@ class Pipeline:
                 continue
             mark = book.best_bid
             high = self._high_water.get(token)
-            self._high_water[token] = mark if high is None or mark > high else high
+            if high is None or mark > high:  # persisted: a restart keeps trailing stops
+                self._high_water[token] = mark
+                with self.store.transaction() as tx:
+                    tx.risk.put(self.account, HIGH_WATER, token, str(mark.micros), at_ms=now_ms)
             decisions = self.policy.exit_rules(
                 token=token,
                 quote=Quote(market, book),
@@ -343,6 +437,16 @@ class Pipeline:
                 handled.append(Handled(decision, order))
         return handled
 
+    def _forget_high_water(self) -> None:
+        """A position that closed takes its high-water mark with it (a new one starts over)."""
+        gone = [token for token in self._high_water if token not in self.view.positions]
+        if not gone:
+            return
+        with self.store.transaction() as tx:
+            for token in gone:
+                del self._high_water[token]
+                tx.risk.clear(self.account, HIGH_WATER, token)
+
     async def check_resolutions(self) -> list[ConditionId]:
         """Book resolutions of markets we hold, then redeem their claims exactly once."""
         ledger_conditions = {h.condition_id for h in self.orders.ledger.holdings()}
@@ -368,9 +472,17 @@ class Pipeline:
         return resolved
 
     async def redeem(self, market: Market) -> Booking | None:
-        """Redeem the market's claims once. A redemption the broker may have paid before a
-        crash (its marker is set) is not sent again: it is booked at the claim value,
-        which is what the chain pays for a resolved position."""
+        """Redeem the market's claims and book the payout once.
+
+        A marker is written before the broker is called. The broker sends only for shares
+        the wallet still holds (the chain pays each share once, so asking again is
+        harmless) and reports what it held before. When a marker is found (a run died
+        after calling the broker), claims the ledger still counts but the wallet no longer
+        held were redeemed by that run: they are booked at their claim value, together
+        with whatever this call paid. A failure leaves the marker; the next pass looks
+        again. The ledger books one redemption per position, so a second report of the
+        same claim (any report id) books nothing.
+        """
         ledger = self.orders.ledger
         condition = market.condition_id
         claims = [h for h in ledger.redeemable() if h.condition_id == condition]
@@ -379,18 +491,21 @@ class Pipeline:
         now_ms = self.clock.now_ms()
         with self.store.read() as tx:
             marker = tx.risk.get(self.account, REDEEMING, condition)
-        if marker is not None:
-            payout, report_id = ledger.claim_value(condition), f"recovered:{marker.value}"
-        else:
+        if marker is None:
             with self.store.transaction() as tx:
                 tx.risk.put(self.account, REDEEMING, condition, str(now_ms), at_ms=now_ms)
-            try:
-                report = await self.orders.broker.redeem(market, claims)
-            except Exception as error:
-                # Ambiguous: the marker stays, so it is never sent twice.
-                self.bus.publish(EngineError("redemption", str(error), now_ms))
-                return None
-            payout, report_id = report.payout, report.report_id
+        try:
+            report = await self.orders.broker.redeem(market, claims)
+        except Exception as error:  # the marker stays: the next pass asks the venue again
+            log.warning("redemption failed", condition=condition, error=str(error))
+            self.bus.publish(EngineError(Component.REDEMPTION, str(error), now_ms))
+            return None
+        payout, report_id = report.payout, report.report_id
+        if marker is not None:
+            earlier = _redeemed_before(claims, report.held_before)
+            if earlier.is_positive:
+                payout += earlier
+                report_id = f"{report_id}+recovered:{marker.value}"
         event = Redemption(self.account, condition, None, payout, report_id, now_ms)
         booking = ledger.apply(event, persist=self.store.record)
         with self.store.transaction() as tx:
@@ -511,9 +626,36 @@ class Pipeline:
             )
         )
 
-    def status(self, ready: bool, detail: str) -> None:
+    def fill_settling(self, order: Order, report: TradeSettling) -> None:
+        event = FillSettling(
+            self.account,
+            order.intent.client_id,
+            report.trade_id,
+            report.status,
+            report.shares,
+            self.clock.now_ms(),
+        )
+        self.bus.publish(event)
+
+    def reconciliation(self, ready: bool, detail: str) -> None:
         state = ComponentState.READY if ready else ComponentState.STARTING
-        self.bus.publish(ComponentStatus("reconciliation", state, detail, self.clock.now_ms()))
+        now_ms = self.clock.now_ms()
+        self.bus.publish(ComponentStatus(Component.RECONCILIATION, state, detail, now_ms))
+
+    def broker_health(self, ready: bool, detail: str) -> None:
+        state = ComponentState.READY if ready else ComponentState.DEGRADED
+        now_ms = self.clock.now_ms()
+        self.bus.publish(ComponentStatus(Component.BROKER, state, detail, now_ms))
+
+
+def _redeemed_before(claims: Iterable[Holding], held: Mapping[TokenId, Shares]) -> Usdc:
+    """The claim value of shares the ledger counts but the wallet no longer held."""
+    total = 0
+    for claim in claims:
+        gone = claim.position.shares - held.get(claim.token_id, claim.position.shares)
+        if gone.is_positive and claim.payout_per_share is not None:
+            total += gone.scale_by(claim.payout_per_share, Rounding.DOWN).units
+    return Usdc(total)
 
 
 def _changed(before: Accumulator, after: Accumulator) -> set[tuple[TokenId, Address]]:

@@ -26,18 +26,25 @@ from dataclasses import dataclass, field
 
 import structlog
 
-from polytail.config.schema import Mode, PolytailConfig
-from polytail.config.secrets import Secrets
+from polytail.config.redaction import REDACTOR
+from polytail.config.schema import Mode, PolytailConfig, SizingMode
+from polytail.config.secrets import Secret, Secrets
 from polytail.domain.book import OrderBook
 from polytail.domain.fills import LeaderFill
 from polytail.domain.ids import AccountId, Address, TokenId, account_id, address
 from polytail.domain.ledger import CashKind, CashMovement
 from polytail.domain.market import Market
-from polytail.domain.money import Price, Rounding, Shares, Usdc
+from polytail.domain.money import Price, Rounding, Shares, Usdc, to_units
 from polytail.domain.orders import OrderIntent
 from polytail.engine.clock import WallClock
-from polytail.engine.events import EngineError, EventBus
-from polytail.engine.pipeline import BookSource, EngineClock, MarketSource, Pipeline
+from polytail.engine.events import Component, EngineError, EventBus
+from polytail.engine.pipeline import (
+    BookSource,
+    EngineClock,
+    LeaderSource,
+    MarketSource,
+    Pipeline,
+)
 from polytail.execution.broker import Broker
 from polytail.execution.live import LiveBroker
 from polytail.execution.order_manager import OrderManager
@@ -47,9 +54,12 @@ from polytail.portfolio.ledger import Ledger
 from polytail.store import Store
 from polytail.venue.books import BookCache
 from polytail.venue.clients import VenueClients
+from polytail.venue.clob_ws import UserChannel
+from polytail.venue.data_api import DataApiV1
 from polytail.venue.trading import ApiCredentials, LiveTrading
 
 log = structlog.get_logger(__name__)
+LEADER_VALUE_MAX_AGE_MS = 10 * 60 * 1000  # bankroll sizing: a leader's value is re-read this often
 
 
 @dataclass
@@ -62,6 +72,7 @@ class Edges:
     books: BookSource
     clock: EngineClock
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    leaders: LeaderSource | None = None  # leaders' positions and values (None: from fills only)
 
 
 class FreshBooks:
@@ -73,6 +84,25 @@ class FreshBooks:
 
     async def book(self, token: TokenId) -> OrderBook:
         return await self.cache.book(token, max_age_s=self.max_age_s)
+
+
+class DataApiLeaders:
+    """Leaders' positions and portfolio values from the Data API (v1 `/positions`, `/value`)."""
+
+    def __init__(self, data: DataApiV1) -> None:
+        self.data = data
+
+    async def positions(self, leader: Address) -> dict[TokenId, Shares]:
+        rows, rejects = await self.data.positions(leader)
+        if rejects:
+            log.warning("leader positions: rows skipped", leader=leader, count=len(rejects))
+        held: dict[TokenId, Shares] = {}
+        for row in rows:
+            held[row.token_id] = held.get(row.token_id, Shares(0)) + row.size
+        return held
+
+    async def value(self, leader: Address) -> Usdc:
+        return Usdc(to_units(await self.data.value(leader), Rounding.DOWN))
 
 
 class LedgerAccount:
@@ -132,6 +162,7 @@ class Engine:
             clock=edges.clock,
             bus=self.bus,
             redeem=config.execution.redeem,
+            leaders=edges.leaders,
         )
         self.lock = asyncio.Lock()
         self.ready = asyncio.Event()
@@ -154,7 +185,20 @@ class Engine:
                 self.orders.ledger.apply(event, persist=self.store.record)
         async with self.lock:
             await self.pipeline.start()
+            for leader in self.watched():
+                await self.pipeline.watch_leader(leader, value=leader in self.bankroll_leaders())
         self.ready.set()
+
+    def watched(self) -> list[Address]:
+        return [address(leader.address) for leader in self.config.leaders if leader.enabled]
+
+    def bankroll_leaders(self) -> set[Address]:
+        """Leaders sized by bankroll: their portfolio value is fetched and kept fresh."""
+        return {
+            address(leader.address)
+            for leader in self.config.leaders
+            if leader.enabled and leader.sizing.mode is SizingMode.BANKROLL
+        }
 
     async def run(self, stop: asyncio.Event, *, opening_cash: Usdc | None = None) -> None:
         await self.start(opening_cash=opening_cash)
@@ -180,16 +224,16 @@ class Engine:
                     await self.pipeline.handle(fill)
                 except Exception as error:  # the fill stays undecided: a re-delivery retries
                     log.exception("fill failed", fill_id=fill.fill_id)
-                    self.bus.publish(EngineError("pipeline", str(error), self.now_ms()))
+                    self.bus.publish(EngineError(Component.PIPELINE, str(error), self.now_ms()))
 
     async def _reports(self) -> None:
-        async for trade in self.edges.broker.reports():
+        async for report in self.edges.broker.reports():
             async with self.lock:
                 try:
-                    await self.orders.on_trade(trade)
+                    await self.orders.on_report(report)
                 except Exception as error:  # polling books it later
-                    log.exception("fill report failed", trade_id=trade.trade_id)
-                    self.bus.publish(EngineError("execution", str(error), self.now_ms()))
+                    log.exception("broker report failed", report=repr(report))
+                    self.bus.publish(EngineError(Component.EXECUTION, str(error), self.now_ms()))
 
     async def _housekeeping(self) -> None:
         while True:
@@ -199,7 +243,7 @@ class Engine:
                     await self.housekeeping()
                 except Exception as error:
                     log.exception("housekeeping failed")
-                    self.bus.publish(EngineError("housekeeping", str(error), self.now_ms()))
+                    self.bus.publish(EngineError(Component.HOUSEKEEPING, str(error), self.now_ms()))
 
     async def housekeeping(self) -> None:
         """One pass: paper crossings, order polling and time limits, marks, exits,
@@ -220,6 +264,7 @@ class Engine:
                 marks[token] = Price.parse(book.mid, Rounding.HALF_EVEN)
         self.pipeline.refresh_marks(marks)
         await self.pipeline.check_exits()
+        await self.pipeline.refresh_leader_values(self.bankroll_leaders(), LEADER_VALUE_MAX_AGE_MS)
         now_ms = self.now_ms()
         if now_ms - self._last_redeem_ms >= self.config.execution.redeem_interval_s * 1000:
             self._last_redeem_ms = now_ms
@@ -244,6 +289,22 @@ class Engine:
 # --- building ---------------------------------------------------------------------------------
 
 
+def user_channel(url: str, trading: LiveTrading) -> UserChannel:
+    """The CLOB user channel for the account's API key (given, or derived by the SDK).
+
+    Every market (no `markets` filter): fills of resting orders in any market we trade.
+    The credentials are registered with the redactor before anything can log them.
+    """
+    creds = trading.client.credentials
+    REDACTOR.register(creds.key, creds.secret, creds.passphrase)
+    return UserChannel(
+        url,
+        api_key=Secret(creds.key),
+        api_secret=Secret(creds.secret),
+        api_passphrase=Secret(creds.passphrase),
+    )
+
+
 async def build_paper(
     config: PolytailConfig,
     *,
@@ -265,7 +326,15 @@ async def build_paper(
         now_ms=the_clock.now_ms,
         sleep=the_clock.sleep,
     )
-    edges = Edges(fills, broker, clients.markets, books, the_clock, [clients.close])
+    edges = Edges(
+        fills,
+        broker,
+        clients.markets,
+        books,
+        the_clock,
+        [clients.close],
+        DataApiLeaders(clients.data_v1),
+    )
     engine = Engine(config, store or Store.from_config(config), edges, bus=bus)
     holder.append(engine)
     return engine
@@ -301,7 +370,20 @@ async def build_live(
         limiter=clients.limiter,
     )
     wallet: Address = address(config.wallet.address)
-    broker = LiveBroker(trading, wallet, clients.markets.get_by_token)
+    broker = LiveBroker(
+        trading,
+        wallet,
+        clients.markets.get_by_token,
+        user_channel=user_channel(config.venue.clob_user_ws_url, trading),
+    )
     books = FreshBooks(clients.books)
-    edges = Edges(fills, broker, clients.markets, books, clock or WallClock(), [clients.close])
+    edges = Edges(
+        fills,
+        broker,
+        clients.markets,
+        books,
+        clock or WallClock(),
+        [clients.close],
+        DataApiLeaders(clients.data_v1),
+    )
     return Engine(config, store or Store.from_config(config), edges, bus=bus)

@@ -12,7 +12,7 @@ the paper broker refuses an order exactly as the venue would (`InsufficientBalan
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -53,15 +53,51 @@ class OrderReport:
     """What the venue says about one order now.
 
     `state` is LIVE (resting, nothing filled), PARTIAL (resting, partly filled), MATCHED
-    or CANCELED (ended; may carry a partial fill). `filled` is the venue's total;
-    `trades` the fills it could describe (possibly fewer than `filled` covers, when a
-    trade is not listed yet: the order manager then keeps the order open and asks again).
+    or CANCELED (ended; may carry a partial fill). `filled` is the venue's total matched
+    size; `trades` the *final* fills it could describe (CONFIRMED on a live venue: a fill
+    is booked only once it can no longer be reversed). `pending` counts shares in trades
+    still settling (MATCHED, MINED, RETRYING), `failed` shares in trades that FAILED and
+    were reversed. The order manager keeps the order open until the fills booked cover
+    `filled - failed`, so a settling fill is booked when it becomes final, and a failed
+    one never.
     """
 
     venue_order_id: str
     state: OrderState
     filled: Shares
     trades: tuple[TradeReport, ...] = ()
+    pending: Shares = Shares(0)
+    failed: Shares = Shares(0)
+
+
+@dataclass(frozen=True, slots=True)
+class TradeSettling:
+    """A fill of one of our orders that is not final: MATCHED, MINED, RETRYING, or FAILED
+    (reversed by the venue; it will never be booked)."""
+
+    trade_id: str
+    venue_order_id: str
+    status: str
+    shares: Shares
+
+
+@dataclass(frozen=True, slots=True)
+class OrderNotice:
+    """The venue says one of our orders changed (user-channel `order` event): look it up."""
+
+    venue_order_id: str
+    kind: str  # PLACEMENT, UPDATE, CANCELLATION
+
+
+@dataclass(frozen=True, slots=True)
+class StreamGap:
+    """The broker's event stream was interrupted and is back: events may have been missed,
+    so every open order is looked up (polling is the safety net)."""
+
+    detail: str
+
+
+BrokerReport = TradeReport | TradeSettling | OrderNotice | StreamGap
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,12 +115,20 @@ class Prepared:
 
 @dataclass(frozen=True, slots=True)
 class RedeemReport:
-    """A redemption the venue (or paper) performed: what it paid, and its report id."""
+    """One redemption call: what *this call* made the venue pay, and what was held before it.
+
+    `payout` is the value of the shares this call burned (0 when nothing was left to
+    redeem: the chain pays each share once). `held_before` is the wallet's balance of each
+    claimed outcome when the call started: shares the ledger still counts but the wallet
+    no longer held were redeemed earlier (a run that crashed after sending), which is how
+    the engine books an interrupted redemption once without sending blindly.
+    """
 
     payout: Usdc
     report_id: str
     outcome_index: int | None = None
     tokens: tuple[TokenId, ...] = field(default_factory=tuple)
+    held_before: Mapping[TokenId, Shares] = field(default_factory=dict)
 
 
 class Broker(Protocol):
@@ -124,8 +168,9 @@ class Broker(Protocol):
         """Turn resolved claims of `market` into pUSD."""
         ...
 
-    def reports(self) -> AsyncIterator[TradeReport]:
-        """Fills of resting orders as they happen (user channel, paper book crossings)."""
+    def reports(self) -> AsyncIterator[BrokerReport]:
+        """What happens to our orders as it happens: final fills, settling fills, order
+        changes and stream gaps (live: the user channel; paper: book crossings)."""
         ...
 
     async def close(self) -> None: ...

@@ -36,7 +36,14 @@ from polytail.domain.ledger import Booking, TradeFill
 from polytail.domain.market import Market
 from polytail.domain.orders import Order, OrderIntent, OrderState
 from polytail.domain.positions import UNATTRIBUTED
-from polytail.execution.broker import Broker, OrderReport, TradeReport
+from polytail.execution.broker import (
+    Broker,
+    BrokerReport,
+    OrderReport,
+    StreamGap,
+    TradeReport,
+    TradeSettling,
+)
 from polytail.portfolio.ledger import Ledger
 from polytail.store import Store
 from polytail.store.errors import DuplicateEvent, StaleLedger, StaleOrder
@@ -64,14 +71,19 @@ MarketOf = Callable[[OrderIntent], Awaitable[Market]]
 
 
 class OrderListener(Protocol):
-    """Told of every order change and booked fill, synchronously (the engine's views and
-    its event bus listen here)."""
+    """Told of every order change, booked and settling fill, and of the health of the
+    broker and of reconciliation, synchronously (the engine's views and its event bus
+    listen here)."""
 
     def order_changed(self, order: Order, previous: OrderState | None, source: str) -> None: ...
 
     def trade_booked(self, order: Order, fill: TradeFill, booking: Booking) -> None: ...
 
-    def status(self, ready: bool, detail: str) -> None: ...
+    def fill_settling(self, order: Order, report: TradeSettling) -> None: ...
+
+    def reconciliation(self, ready: bool, detail: str) -> None: ...
+
+    def broker_health(self, ready: bool, detail: str) -> None: ...
 
 
 class _Silent:
@@ -81,7 +93,13 @@ class _Silent:
     def trade_booked(self, order: Order, fill: TradeFill, booking: Booking) -> None:
         return None
 
-    def status(self, ready: bool, detail: str) -> None:
+    def fill_settling(self, order: Order, report: TradeSettling) -> None:
+        return None
+
+    def reconciliation(self, ready: bool, detail: str) -> None:
+        return None
+
+    def broker_health(self, ready: bool, detail: str) -> None:
         return None
 
 
@@ -120,6 +138,7 @@ class OrderManager:
         self.listener: OrderListener = listener or _Silent()
         self.reply_timeout_s = reply_timeout_s
         self.reconcile_window_s = reconcile_window_s
+        self._broker_ok = True
 
     # --- sending ----------------------------------------------------------------------------
     def open_intent(self, decision: Decision, intent: OrderIntent) -> Order | None:
@@ -174,15 +193,15 @@ class OrderManager:
             if trade.venue_order_id == order.venue_order_id:
                 order = self.book(order, trade, market, source=source)
         target = report.state
-        if order.filled < report.filled:
-            if target.is_terminal:
-                target = OrderState.UNKNOWN
-            elif target is OrderState.LIVE:
-                target = OrderState.PARTIAL if order.filled.units else OrderState.LIVE
-        elif target is OrderState.PARTIAL and order.filled.units == 0:
-            target = OrderState.LIVE
-        if target is OrderState.LIVE and order.filled.units:
-            target = OrderState.PARTIAL
+        expected = report.filled - report.failed  # a failed trade was reversed: not a fill
+        if report.failed.is_positive and target is OrderState.MATCHED:
+            target = (
+                OrderState.MATCHED if order.filled >= order.intent.size else OrderState.CANCELED
+            )
+        if order.filled < expected and target.is_terminal:
+            target = OrderState.UNKNOWN  # ended at the venue, but fills are still to book
+        if target in (OrderState.LIVE, OrderState.PARTIAL):  # resting: by what is booked
+            target = OrderState.PARTIAL if order.filled.units else OrderState.LIVE
         if target is order.state and target is not OrderState.UNKNOWN:
             return order
         if target is OrderState.UNKNOWN and order.state is OrderState.UNKNOWN:
@@ -276,10 +295,35 @@ class OrderManager:
         with self.store.read() as tx:
             return tx.orders.in_states(self.account, OPEN_STATES)
 
-    async def on_trade(self, trade: TradeReport) -> None:
-        """A fill reported by the broker's stream: booked to its order, once."""
+    def _by_venue_id(self, venue_order_id: str) -> Order | None:
         with self.store.read() as tx:
-            order = tx.orders.by_venue_id(trade.venue_order_id)
+            return tx.orders.by_venue_id(venue_order_id)
+
+    async def on_report(self, report: BrokerReport) -> None:
+        """A report from the broker's stream (user channel, paper book crossings)."""
+        if isinstance(report, TradeReport):
+            await self.on_trade(report)
+        elif isinstance(report, StreamGap):
+            # Events may have been missed while the stream was down: ask about every order.
+            log.info("broker stream gap: looking up open orders", detail=report.detail)
+            await self.poll(source="stream_gap")
+            self.listener.broker_health(True, report.detail)
+        else:
+            order = self._by_venue_id(report.venue_order_id)
+            if order is None:
+                return  # not ours (or not sent by polytail): nothing to follow
+            if isinstance(report, TradeSettling):
+                self.listener.fill_settling(order, report)
+                if report.status != "FAILED":
+                    return  # booked when final; the order stays open meanwhile
+            elif report.kind == "PLACEMENT":
+                return  # we know: it was recorded before it was sent
+            if order.state in OPEN_STATES and order.venue_order_id is not None:
+                await self.refresh(order, source="stream")
+
+    async def on_trade(self, trade: TradeReport) -> None:
+        """A final fill reported by the broker's stream: booked to its order, once."""
+        order = self._by_venue_id(trade.venue_order_id)
         if order is None:
             log.warning("fill of an order polytail did not send", trade_id=trade.trade_id)
             return
@@ -288,38 +332,61 @@ class OrderManager:
         if updated.state is OrderState.PARTIAL and updated.filled >= updated.intent.size:
             self._move(updated, OrderState.MATCHED, "stream")
 
-    async def poll(self) -> None:
-        """Ask the venue about every open order; cancel the ones past their time limit."""
+    async def refresh(self, order: Order, *, source: str) -> Order:
+        """Look the order up at the venue and apply what it says (never taken: closed)."""
+        assert order.venue_order_id is not None
+        market = await self._market_of(order.intent)
+        report = await self.broker.lookup(order.venue_order_id, market)
+        if report is None:
+            if order.state in (OrderState.SENT, OrderState.UNKNOWN):
+                return self._move(
+                    order, OrderState.CANCELED, source, error="the venue never took it"
+                )
+            return order
+        return await self.apply(order, report, market, source=source)
+
+    async def cancel(self, order: Order, *, source: str) -> Order:
+        """Cancel a resting order and settle it from the venue's answer."""
+        if order.state not in (OrderState.LIVE, OrderState.PARTIAL) or not order.venue_order_id:
+            return order
+        await self.broker.cancel(order.venue_order_id)
+        return await self.refresh(order, source=source)
+
+    async def poll(self, *, source: str = "poll") -> None:
+        """Ask the venue about every open order; cancel the ones past their time limit.
+
+        One order's failure (a timeout, a 5xx) does not stop the others: it is reported as
+        the broker being degraded, and the next poll asks again.
+        """
         now_s = self.clock.now_ms() // 1000
+        failures: list[str] = []
         for order in self.open_orders():
             if order.state is OrderState.PENDING or order.venue_order_id is None:
                 continue
-            market = await self._market_of(order.intent)
             expires = order.intent.expires_at
-            if (
-                expires is not None
-                and expires <= now_s
-                and order.state in (OrderState.LIVE, OrderState.PARTIAL)
-            ):
-                await self.broker.cancel(order.venue_order_id)
-            report = await self.broker.lookup(order.venue_order_id, market)
-            if report is None:
-                if order.state in (OrderState.SENT, OrderState.UNKNOWN):
-                    self._move(order, OrderState.CANCELED, "poll", error="the venue never took it")
-                continue
-            await self.apply(order, report, market, source="poll")
+            resting = order.state in (OrderState.LIVE, OrderState.PARTIAL)
+            try:
+                if resting and expires is not None and expires <= now_s:
+                    await self.cancel(order, source=source)
+                else:
+                    await self.refresh(order, source=source)
+            except VenueError as error:
+                failures.append(f"{order.client_id}: {error}")
+        if failures:
+            log.warning("order polling failed", failures=failures)
+            self.listener.broker_health(False, f"polling failed for {len(failures)} order(s)")
+            self._broker_ok = False
+        elif not self._broker_ok:
+            self.listener.broker_health(True, "polling answers again")
+            self._broker_ok = True
 
     async def cancel_all(self) -> int:
         """Cancel every resting order (shutdown with `on_shutdown = "cancel"`)."""
         count = 0
         for order in self.open_orders():
             if order.state in (OrderState.LIVE, OrderState.PARTIAL) and order.venue_order_id:
-                if await self.broker.cancel(order.venue_order_id):
-                    count += 1
-                market = await self._market_of(order.intent)
-                report = await self.broker.lookup(order.venue_order_id, market)
-                if report is not None:
-                    await self.apply(order, report, market, source="shutdown")
+                settled = await self.cancel(order, source="shutdown")
+                count += settled.state is OrderState.CANCELED
         return count
 
     def find(self, client_id: ClientOrderId) -> Order | None:
@@ -337,7 +404,7 @@ class OrderManager:
         - Then the account's own trades in `reconcile_window_s` are matched to our orders
           by venue id, so a fill the order lookup missed is booked too.
         """
-        self.listener.status(False, "reconciling open orders")
+        self.listener.reconciliation(False, "reconciling open orders")
         checked = not_sent = closed = still_open = booked = foreign = 0
         for order in self.open_orders():
             checked += 1
@@ -375,9 +442,10 @@ class OrderManager:
             booked += self.ledger.seq - before
         summary = ReconcileSummary(checked, not_sent, closed, still_open, booked, foreign)
         log.info("reconciliation done", **asdict(summary))
-        self.listener.status(
+        self.listener.reconciliation(
             True,
             f"{checked} orders checked, {not_sent} not sent, {booked} fills booked"
             + (f", {foreign} trades of orders polytail did not send" if foreign else ""),
         )
+        self.listener.broker_health(True, f"{self.broker.name} broker answering")
         return summary

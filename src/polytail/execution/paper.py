@@ -307,6 +307,7 @@ class PaperBroker:
             report_id=f"paper:redeem:{market.condition_id}",
             outcome_index=None,
             tokens=tuple(h.token_id for h in mine),
+            held_before={h.token_id: h.position.shares for h in mine},
         )
 
     async def reports(self) -> AsyncIterator[TradeReport]:

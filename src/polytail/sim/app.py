@@ -51,6 +51,14 @@ class FaultMiddleware:
         self.cache: dict[str, tuple[float, int, bytes]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            # A `status` fault on service "ws" refuses the handshake (HTTP 403): a dropped
+            # channel then stays down until the fault is cleared.
+            service, sub_path = _service_of(scope["path"])
+            if service == "ws" and self.exchange.faults.http(service, sub_path).status:
+                await receive()  # websocket.connect
+                await send({"type": "websocket.close", "code": 1013})
+                return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

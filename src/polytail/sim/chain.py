@@ -24,6 +24,12 @@ ORDERS_MATCHED = (
     "0x" + keccak(b"OrdersMatched(bytes32,address,uint8,uint256,uint256,uint256)").hex()
 )
 FEE_CHARGED = "0x" + keccak(b"FeeCharged(address,uint256)").hex()
+TRANSFER_SINGLE = "0x" + keccak(b"TransferSingle(address,address,address,uint256,uint256)").hex()
+TRANSFER = "0x" + keccak(b"Transfer(address,address,uint256)").hex()
+PAYOUT_REDEMPTION = (
+    "0x" + keccak(b"PayoutRedemption(address,address,bytes32,bytes32,uint256[],uint256)").hex()
+)
+ZERO_ADDRESS = "0x" + "00" * 20
 GENESIS_BLOCK = 80_000_000
 
 
@@ -50,6 +56,16 @@ class Log:
             "logIndex": hex(self.log_index),
             "removed": False,
         }
+
+
+@dataclass(frozen=True)
+class Transaction:
+    """What a receipt tells beyond the block: who sent it, to what, and whether it reverted."""
+
+    sender: str
+    to: str
+    status: int = 1
+    gas_used: int = 0
 
 
 @dataclass
@@ -102,11 +118,48 @@ def fee_charged(*, receiver: str, amount: int) -> tuple[list[str], str]:
     return [FEE_CHARGED, topic_address(receiver)], "0x" + abi_encode(["uint256"], [amount]).hex()
 
 
+def transfer_single(
+    *, operator: str, sender: str, receiver: str, token_id: int, amount: int
+) -> tuple[list[str], str]:
+    """ERC-1155 `TransferSingle` (a burn has `receiver` = the zero address)."""
+    topics = [
+        TRANSFER_SINGLE,
+        topic_address(operator),
+        topic_address(sender),
+        topic_address(receiver),
+    ]
+    return topics, "0x" + abi_encode(["uint256", "uint256"], [token_id, amount]).hex()
+
+
+def transfer(*, sender: str, receiver: str, amount: int) -> tuple[list[str], str]:
+    """ERC-20 `Transfer` (pUSD)."""
+    topics = [TRANSFER, topic_address(sender), topic_address(receiver)]
+    return topics, "0x" + abi_encode(["uint256"], [amount]).hex()
+
+
+def payout_redemption(
+    *, redeemer: str, collateral: str, condition_id: str, index_sets: list[int], payout: int
+) -> tuple[list[str], str]:
+    """ConditionalTokens `PayoutRedemption` (indexed: redeemer, collateral, parent collection)."""
+    topics = [
+        PAYOUT_REDEMPTION,
+        topic_address(redeemer),
+        topic_address(collateral),
+        "0x" + "00" * 32,
+    ]
+    data = abi_encode(
+        ["bytes32", "uint256[]", "uint256"],
+        [bytes.fromhex(condition_id.removeprefix("0x")).rjust(32, b"\x00"), index_sets, payout],
+    )
+    return topics, "0x" + data.hex()
+
+
 class Chain:
     def __init__(self, seed: int, start_time: int) -> None:
         self._seed = seed
         self.blocks: list[Block] = [self._new_block(GENESIS_BLOCK, start_time, sealed=True)]
         self.receipts: dict[str, Block] = {}
+        self.transactions: dict[str, Transaction] = {}
         self._tx_count = 0
 
     @property
@@ -123,7 +176,12 @@ class Chain:
         return "0x" + keccak(f"{self._seed}|tx|{self._tx_count}".encode()).hex()
 
     def mine(
-        self, tx_hash: str, contract_logs: list[tuple[str, list[str], str]], timestamp: int
+        self,
+        tx_hash: str,
+        contract_logs: list[tuple[str, list[str], str]],
+        timestamp: int,
+        *,
+        transaction: Transaction | None = None,
     ) -> Block:
         """Put one transaction's logs into the open block (opening one if the head is sealed)."""
         block = self.head
@@ -146,6 +204,8 @@ class Chain:
                 )
             )
         self.receipts[tx_hash] = block
+        if transaction is not None:
+            self.transactions[tx_hash] = transaction
         return block
 
     def block(self, number: int) -> Block | None:

@@ -398,15 +398,35 @@ class Engine:
                     canceled.append(done)
         return canceled
 
-    def redeem(self, wallet: str, condition_id: str) -> tuple[int, dict[str, int]]:
-        """Burn the wallet's shares of a resolved market for pUSD; pays each share once."""
+    def redeem(
+        self,
+        wallet: str,
+        condition_id: str,
+        *,
+        outcome: int | None = None,
+        amount: int | None = None,
+    ) -> tuple[int, dict[str, int]]:
+        """Burn the wallet's shares of a resolved market for pUSD; pays each share once.
+
+        Without `outcome`, every outcome the wallet holds (CTF `redeemPositions` over all
+        index sets: what is not held pays 0, it does not fail). With `outcome` and
+        `amount`, exactly that many shares of one outcome (Protocol V2 `Router.redeem`),
+        refused when the wallet holds fewer.
+        """
         rules = self._market(condition_id)
         if rules.payouts is None:
             raise LedgerError(f"market {condition_id} is not resolved")
+        if outcome is not None and not 0 <= outcome < len(rules.token_ids):
+            raise LedgerError(f"outcome index {outcome} out of range")
         burned: dict[str, int] = {}
         paid = 0
-        for token, payout in zip(rules.token_ids, rules.payouts, strict=True):
-            shares = self.balance(wallet, token)
+        for index, (token, payout) in enumerate(zip(rules.token_ids, rules.payouts, strict=True)):
+            if outcome is not None and index != outcome:
+                continue
+            held = self.balance(wallet, token)
+            shares = held if amount is None else amount
+            if shares > held:
+                raise LedgerError(f"{wallet} holds {text(held)} of {token}, not {text(shares)}")
             if shares <= 0:
                 continue
             burned[token] = shares
@@ -583,6 +603,23 @@ class Engine:
             cost=notional,
             fee=fee,
         )
+
+    def reverse(self, fill: Fill, *, taker_side: Side) -> None:
+        """Undo a fill's balance moves (a trade whose settlement failed). The orders keep
+        their matched sizes: what the venue does with them is not known."""
+        buyer_is_taker = taker_side == "BUY"
+        buyer = fill.taker_wallet if buyer_is_taker else fill.maker_wallet
+        seller = fill.maker_wallet if buyer_is_taker else fill.taker_wallet
+        buyer_paid = fill.cost + (fill.fee if buyer_is_taker else 0)
+        seller_got = fill.cost - (0 if buyer_is_taker else fill.fee)
+        if self.available(buyer, fill.token_id) < fill.shares:
+            raise LedgerError(f"{buyer} no longer holds the shares of fill {fill.maker_order}")
+        self._move(buyer, fill.token_id, -fill.shares)
+        self._move(buyer, COLLATERAL, buyer_paid)
+        self._move(seller, fill.token_id, fill.shares)
+        self._move(seller, COLLATERAL, -seller_got)
+        if fill.fee:
+            self._move(OPERATOR, COLLATERAL, -fill.fee)
 
     def _reserve_for(self, order: Order) -> int:
         if order.side == "BUY":

@@ -23,7 +23,8 @@ from eth_utils.crypto import keccak
 
 from polytail.sim import chain as chainlib
 from polytail.sim.bus import Hub
-from polytail.sim.chain import Chain
+from polytail.sim.chain import Chain, Transaction
+from polytail.sim.contracts import REDEEMERS, ROUTER, adapter_for
 from polytail.sim.engine import (
     OPERATOR,
     Engine,
@@ -39,14 +40,18 @@ from polytail.sim.faults import Faults
 from polytail.sim.markets import Event, Market
 from polytail.sim.money import MAX_UINT256, UNIT, text
 from polytail.sim.signing import (
+    CTF,
     EXCHANGE_V2,
     EXCHANGE_V3,
     NEG_RISK_EXCHANGE_V2,
+    POSITION_MANAGER,
+    PUSD,
     SignatureRejected,
     SignedOrder,
     verify_order,
 )
 from polytail.sim.tape import Holding, Profile, Row, Tape, rtds_payload
+from polytail.sim.transactions import Transactions
 
 EXCHANGES = (EXCHANGE_V2, NEG_RISK_EXCHANGE_V2, EXCHANGE_V3)
 WALLET_KINDS = {"EOA": 0, "POLY_PROXY": 1, "GNOSIS_SAFE": 2, "DEPOSIT_WALLET": 3}
@@ -110,7 +115,7 @@ class Exchange:
         start_time: float,
         realtime: bool = False,
         speed: float = 1.0,
-        settle_delays: tuple[float, float] = (0.02, 0.05),
+        settle_delays: tuple[float, float] | None = (0.02, 0.05),
     ) -> None:
         self.seed = seed
         self.clock = Clock(start_time, realtime=realtime, speed=speed)
@@ -140,6 +145,7 @@ class Exchange:
         self._sequence = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self.house = self.named_wallet("house-market-maker")
+        self.transactions = Transactions(self)
 
     # -- identities ---------------------------------------------------------------------
 
@@ -279,10 +285,12 @@ class Exchange:
         address = self.wallets[wallet.lower()].address
         if pusd:
             self.engine.mint(address, pusd)
-        if approve:
+        if approve:  # what the SDK's trading approvals grant
             for exchange in EXCHANGES:
                 self.engine.approve(address, exchange, MAX_UINT256)
                 self.engine.set_approval_for_all(address, exchange, True)
+            for redeemer in REDEEMERS:
+                self.engine.set_approval_for_all(address, redeemer, True)
 
     def split(self, wallet: str, condition_id: str, amount: int, *, fund: bool = False) -> None:
         address = self._address(wallet)
@@ -439,15 +447,63 @@ class Exchange:
             self.hub.market(token, text_frame)
 
     def redeem(self, wallet: str, condition_id: str) -> int:
+        """A wallet redeems every outcome it holds of a resolved market (the admin path, as
+        if it had called its collateral adapter or the Router itself); returns the pUSD paid."""
         address = self._address(wallet)
         market = self.markets[condition_id]
-        paid, burned = self.engine.redeem(address, condition_id)
+        before = self.engine.balance(address)
+        tx_hash = self.chain.next_tx_hash()
+        contract = ROUTER if market.version == "v2" else adapter_for(market.neg_risk)
+        logs = self.settle_redemption(address, market, contract=contract, tx_hash=tx_hash)
+        self.chain.mine(tx_hash, logs, self.now(), transaction=Transaction(address, contract))
+        return int(self.engine.balance(address) - before)
+
+    def settle_redemption(
+        self,
+        wallet: str,
+        market: Market,
+        *,
+        contract: str,
+        tx_hash: str,
+        outcome: int | None = None,
+        amount: int | None = None,
+    ) -> list[tuple[str, list[str], str]]:
+        """Burn the wallet's resolved shares for pUSD (each share pays once; what is no longer
+        held pays 0), write the Data API `REDEEM` row, and return the transaction's logs."""
+        paid, burned = self.engine.redeem(
+            wallet, market.condition_id, outcome=outcome, amount=amount
+        )
         when = self.now()
+        ledger = POSITION_MANAGER if market.version == "v2" else CTF
+        logs: list[tuple[str, list[str], str]] = []
         for token, shares in burned.items():
-            self.tape.redeem(address, token, shares, shares * self.price_of(token) // UNIT, when)
+            self.tape.redeem(wallet, token, shares, shares * self.price_of(token) // UNIT, when)
+            topics, data = chainlib.transfer_single(
+                operator=contract,
+                sender=wallet,
+                receiver=chainlib.ZERO_ADDRESS,
+                token_id=int(token),
+                amount=shares,
+            )
+            logs.append((ledger, topics, data))
+        if market.version != "v2":
+            topics, data = chainlib.payout_redemption(
+                redeemer=contract,
+                collateral=PUSD,
+                condition_id=market.condition_id,
+                index_sets=[1 << i for i in range(len(market.token_ids))],
+                payout=paid,
+            )
+            logs.append((CTF, topics, data))
+        if paid:
+            topics, data = chainlib.transfer(sender=contract, receiver=wallet, amount=paid)
+            logs.append((PUSD, topics, data))
         if burned:
-            self._non_trade_row(address, "REDEEM", market, paid)
-        return paid
+            self._sequence += 1
+            self.tape.add(
+                Row(self._sequence, wallet, "REDEEM", when, market, "", "", paid, paid, tx_hash)
+            )
+        return logs
 
     # -- reads --------------------------------------------------------------------------
 
@@ -875,18 +931,68 @@ class Exchange:
             self.hub.user(owner, trade.market.condition_id, json.dumps(view))
 
     def _settle_later(self, trade: ClobTrade) -> None:
+        """MATCHED → MINED → CONFIRMED on the configured delays (seconds of real time).
+
+        Zero delays confirm at once (the events still go out, in order); `None` leaves the
+        trade MATCHED until the admin API settles or fails it (`settle_trade`,
+        `fail_trade`), so a test decides exactly when a fill becomes final.
+        """
+        if self.settle_delays is None:
+            return
         mined, confirmed = self.settle_delays
         if self._loop is None or (mined <= 0 and confirmed <= 0):
-            trade.status = "CONFIRMED"
+            self.settle_trade(trade.id, "CONFIRMED")
             return
+        self._loop.call_later(mined, self._advance_trade, trade, "MINED")
+        self._loop.call_later(max(confirmed, mined), self._advance_trade, trade, "CONFIRMED")
 
-        def step(status: str) -> None:
-            trade.status = status
+    _SETTLING = ("MATCHED", "MINED", "CONFIRMED")
+
+    def _advance_trade(self, trade: ClobTrade, status: str) -> None:
+        """Move a settling trade forward one status at a time (never back, never past FAILED)."""
+        if trade.status not in self._SETTLING:
+            return
+        for step in self._SETTLING[self._SETTLING.index(trade.status) + 1 :]:
+            if self._SETTLING.index(step) > self._SETTLING.index(status):
+                break
+            trade.status = step
             trade.last_update = self.now()
             self._trade_events(trade)
 
-        self._loop.call_later(mined, step, "MINED")
-        self._loop.call_later(max(confirmed, mined), step, "CONFIRMED")
+    def settle_trade(self, trade_id: str, status: str = "CONFIRMED") -> ClobTrade:
+        """Advance a trade to MINED or CONFIRMED, telling each step on the user channel."""
+        trade = self._trade(trade_id)
+        if status not in ("MINED", "CONFIRMED"):
+            raise LedgerError(f"a trade settles to MINED or CONFIRMED, not {status!r}")
+        if trade.status not in self._SETTLING:
+            raise LedgerError(f"trade {trade_id} is {trade.status}: it cannot settle")
+        self._advance_trade(trade, status)
+        return trade
+
+    def fail_trade(self, trade_id: str) -> ClobTrade:
+        """A trade whose settlement failed: RETRYING, then FAILED, and every balance it moved
+        moves back (the venue reverses failed trades). Only before CONFIRMED.
+
+        UNCERTAIN: what the venue does with the orders' matched sizes; here they stay as
+        matched (the venue's order records keep the failed trade among `associate_trades`),
+        and the chain logs and Data API rows already written stay too.
+        """
+        trade = self._trade(trade_id)
+        if trade.status not in ("MATCHED", "MINED"):
+            raise LedgerError(f"trade {trade_id} is {trade.status}: only a settling trade fails")
+        for fill in trade.fills:
+            self.engine.reverse(fill, taker_side=trade.taker_order.side)
+        for status in ("RETRYING", "FAILED"):
+            trade.status = status
+            trade.last_update = self.now()
+            self._trade_events(trade)
+        return trade
+
+    def _trade(self, trade_id: str) -> ClobTrade:
+        trade = self.trades_by_id.get(trade_id)
+        if trade is None:
+            raise LedgerError(f"unknown trade {trade_id}")
+        return trade
 
 
 def _fee_bps(trade: ClobTrade) -> int:

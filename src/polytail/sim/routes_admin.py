@@ -164,6 +164,14 @@ def routes(exchange: Exchange, token: str) -> list[Route]:
         paid = exchange.redeem(str(body["wallet"]), str(body["condition_id"]))
         return {"paid": text(paid)}
 
+    def settle_trade(body: dict[str, Any]) -> dict[str, Any]:
+        trade = exchange.settle_trade(str(body["trade_id"]), str(body.get("status", "CONFIRMED")))
+        return {"trade_id": trade.id, "status": trade.status}
+
+    def fail_trade(body: dict[str, Any]) -> dict[str, Any]:
+        trade = exchange.fail_trade(str(body["trade_id"]))
+        return {"trade_id": trade.id, "status": trade.status}
+
     def advance(body: dict[str, Any]) -> dict[str, Any]:
         ran = exchange.advance(float(body.get("seconds", 0)))
         return {"now": exchange.now(), "actions": ran}
@@ -204,6 +212,8 @@ def routes(exchange: Exchange, token: str) -> list[Route]:
         "/order": (order, ["POST"]),
         "/resolve": (resolve, ["POST"]),
         "/redeem": (redeem, ["POST"]),
+        "/trades/settle": (settle_trade, ["POST"]),
+        "/trades/fail": (fail_trade, ["POST"]),
         "/clock/advance": (advance, ["POST"]),
         "/ledger": (ledger, ["GET"]),
         "/faults": (faults, ["GET", "POST"]),

@@ -1,7 +1,9 @@
-"""Polygon JSON-RPC (`eth_blockNumber`, `eth_getLogs`, …), the relayer's `deployed`, geoblock."""
+"""Polygon JSON-RPC (blocks, logs, receipts, `eth_call`, raw transactions), the relayer's
+`deployed`, geoblock."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -10,10 +12,12 @@ from starlette.routing import Route
 
 from polytail.sim.exchange import Exchange
 from polytail.sim.http import ApiError, json_body, query, reply
+from polytail.sim.transactions import GAS_PRICE, RpcError
 
 
 def rpc_routes(exchange: Exchange) -> list[Route]:
     chain = exchange.chain
+    txs = exchange.transactions
 
     def block_number(tag: object) -> int:
         if tag in (None, "latest", "safe", "finalized", "pending"):
@@ -65,21 +69,41 @@ def rpc_routes(exchange: Exchange) -> list[Route]:
         if found is None:
             return None
         logs = [log.rpc() for log in found.logs if log.tx_hash == tx_hash]
-        return {
+        body: dict[str, Any] = {
             "transactionHash": tx_hash,
+            "transactionIndex": hex(found.transactions.index(tx_hash)),
             "blockNumber": hex(found.number),
             "blockHash": found.hash,
             "status": "0x1",
             "logs": logs,
         }
+        sent = chain.transactions.get(tx_hash)
+        if sent is not None:  # a wallet's own transaction (trades are the operator's)
+            body.update(
+                {
+                    "from": sent.sender.lower(),
+                    "to": sent.to.lower(),
+                    "status": hex(sent.status),
+                    "gasUsed": hex(sent.gas_used),
+                    "effectiveGasPrice": hex(GAS_PRICE),
+                    "contractAddress": None,
+                    "type": "0x0",
+                }
+            )
+        return body
 
-    methods = {
+    methods: dict[str, Callable[[list[Any]], Any]] = {
         "eth_chainId": lambda _: hex(137),
         "net_version": lambda _: "137",
         "eth_blockNumber": lambda _: hex(chain.observe_head()),
         "eth_getLogs": get_logs,
         "eth_getBlockByNumber": block,
         "eth_getTransactionReceipt": receipt,
+        "eth_getTransactionCount": lambda p: hex(txs.nonce(str(p[0]))),
+        "eth_gasPrice": lambda _: hex(GAS_PRICE),
+        "eth_estimateGas": lambda p: hex(txs.estimate(p[0])),
+        "eth_call": lambda p: txs.call(p[0]),
+        "eth_sendRawTransaction": lambda p: txs.send_raw(str(p[0])),
     }
 
     def call(item: Any) -> dict[str, Any]:
@@ -94,7 +118,9 @@ def rpc_routes(exchange: Exchange) -> list[Route]:
             }
         try:
             return {"jsonrpc": "2.0", "id": ident, "result": handler(item.get("params") or [])}
-        except (ValueError, IndexError, TypeError, AttributeError) as error:
+        except RpcError as error:
+            return {"jsonrpc": "2.0", "id": ident, "error": error.body()}
+        except (KeyError, ValueError, IndexError, TypeError, AttributeError) as error:
             return {
                 "jsonrpc": "2.0",
                 "id": ident,

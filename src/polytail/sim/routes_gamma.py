@@ -33,7 +33,7 @@ def render_event(exchange: Exchange, event: Event) -> dict[str, Any]:
 
 
 def routes(exchange: Exchange) -> list[Route]:
-    async def markets(request: Request) -> Response:
+    def matching(request: Request) -> list[Market]:
         found = list(exchange.markets.values())
         slugs = set(query_list(request, "slug"))
         conditions = {c.lower() for c in query_list(request, "condition_ids")}
@@ -49,9 +49,31 @@ def routes(exchange: Exchange) -> list[Route]:
             and (not ids or m.gamma_id in ids)
             and (closed is None or m.closed == (closed.lower() == "true"))
         ]
+        return found
+
+    async def markets(request: Request) -> Response:
+        found = matching(request)
         limit = query_int(request, "limit", default=100, high=1000)
         offset = query_int(request, "offset", default=0)
         return reply([render_market(exchange, m) for m in found[offset : offset + limit]])
+
+    async def markets_keyset(request: Request) -> Response:
+        """`{"markets": [...], "next_cursor": ...}`; the cursor is the next offset, opaque to
+        clients (the SDK's `list_markets` and its redemption lookup use this listing)."""
+        found = matching(request)
+        limit = query_int(request, "limit", default=20, high=100)
+        cursor = query(request, "after_cursor") or "0"
+        if not cursor.isdigit():
+            raise ApiError(400, "invalid after_cursor")
+        offset = int(cursor)
+        page = found[offset : offset + limit]
+        more = offset + limit < len(found)
+        return reply(
+            {
+                "markets": [render_market(exchange, m) for m in page],
+                "next_cursor": str(offset + limit) if more else None,
+            }
+        )
 
     async def market_by_id(request: Request) -> Response:
         wanted = request.path_params["id"]
@@ -98,6 +120,7 @@ def routes(exchange: Exchange) -> list[Route]:
 
     return [
         Route("/markets", markets),
+        Route("/markets/keyset", markets_keyset),
         Route("/markets/slug/{slug}", market_by_slug),
         Route("/markets/{id}", market_by_id),
         Route("/events", events),

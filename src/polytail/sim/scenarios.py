@@ -276,7 +276,7 @@ def synthetic() -> Scenario:
 def build_exchange(
     scenario: Scenario,
     *,
-    settle_delays: tuple[float, float] = (0.02, 0.05),
+    settle_delays: tuple[float, float] | None = (0.02, 0.05),
 ) -> Exchange:
     start = scenario.start_time if scenario.start_time is not None else float(int(time.time()))
     exchange = Exchange(

@@ -20,6 +20,7 @@ from polytail.sim.money import UNIT, cost, lot, text
 class ScriptedTrade:
     tx_hash: str
     order_id: str
+    trade_id: str
     shares: int
     notional: int
     fee: int
@@ -29,6 +30,7 @@ class ScriptedTrade:
         return {
             "transaction_hash": self.tx_hash,
             "order_id": self.order_id,
+            "trade_id": self.trade_id,
             "shares": text(self.shares),
             "notional": text(self.notional),
             "fee": text(self.fee),
@@ -164,6 +166,7 @@ def _describe(exchange: Exchange, execution: Execution) -> ScriptedTrade:
     return ScriptedTrade(
         tx_hash=trade_record.tx_hash,
         order_id=execution.order.id,
+        trade_id=trade_record.id,
         shares=execution.shares,
         notional=execution.notional,
         fee=execution.fee,

@@ -156,6 +156,12 @@ class AdminClient:
     def redeem(self, wallet: str, condition_id: str) -> Any:
         return self.call("POST", "redeem", {"wallet": wallet, "condition_id": condition_id})
 
+    def settle_trade(self, trade_id: str, status: str = "CONFIRMED") -> Any:
+        return self.call("POST", "trades/settle", {"trade_id": trade_id, "status": status})
+
+    def fail_trade(self, trade_id: str) -> Any:
+        return self.call("POST", "trades/fail", {"trade_id": trade_id})
+
     def advance(self, seconds: float) -> Any:
         return self.call("POST", "clock/advance", {"seconds": seconds})
 
@@ -227,7 +233,7 @@ def start_sim(
     port: int = 0,
     host: str = "127.0.0.1",
     admin_token: str | None = None,
-    settle_delays: tuple[float, float] = (0.02, 0.05),
+    settle_delays: tuple[float, float] | None = (0.02, 0.05),
 ) -> Iterator[RunningSim]:
     """Start the exchange on loopback in a background thread; stop it on exit."""
     spec = load(scenario, seed=seed) if isinstance(scenario, str) else scenario

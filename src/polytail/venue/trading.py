@@ -85,6 +85,10 @@ class WalletMismatch(VenueError):
     """The configured wallet type does not match what the key and address derive to."""
 
 
+class RedemptionUnavailable(VenueError):
+    """This wallet type cannot redeem through polytail; the text says what to do instead."""
+
+
 class InvalidOrder(OrderRejected):
     code = "invalid_order"
     advice = "the order was refused before sending (price, size or id invalid for the market)"
@@ -281,10 +285,12 @@ class LiveTrading:
         limiter: RateLimiter | None = None,
         timeout_s: float = 10.0,
         order_retry: RetryPolicy = ORDER_POST,
+        redeem_timeout_s: float = 120.0,
     ) -> None:
         self.client = client
         self.limiter = limiter
         self.timeout_s = timeout_s
+        self.redeem_timeout_s = redeem_timeout_s
         self.order_retry = order_retry
         self._heartbeat_id = ""
 
@@ -475,13 +481,26 @@ class LiveTrading:
         return _own_trade(found[0]) if found else None
 
     async def redeem(self, market: Market, token: TokenId | None = None) -> str:
-        """Redeem a resolved market's positions through the SDK, for the wallet's type.
+        """Redeem a resolved market's positions through the SDK; the transaction hash.
 
-        CTF markets redeem the whole condition; a v2 market redeems one position id
-        (`token`). Returns the transaction hash once the transaction is final. Not
-        retried: a redemption sent twice is refused on chain (nothing left to burn), but a
-        retry after an ambiguous failure must look at balances first.
+        CTF markets redeem the whole condition through their collateral adapter; a v2
+        market redeems one position id (`token`) through the Router. Returns once the
+        transaction is final (its receipt says success). An EOA sends the transaction
+        itself (JSON-RPC); proxy, Safe and deposit wallets need Polymarket's relayer, which
+        the SDK reaches only with a Builder or Relayer API key polytail does not manage,
+        so they get `RedemptionUnavailable` before anything is sent.
+
+        Not retried after sending: the caller measures what the chain paid from the
+        share balances, so an ambiguous failure is settled by looking, never by resending
+        blindly (a resend is harmless on chain: burned shares pay nothing twice).
         """
+        if self.client.wallet_type != "EOA":
+            raise RedemptionUnavailable(
+                f"redeeming from a {self.client.wallet_type} wallet goes through Polymarket's "
+                "relayer, which needs a Builder or Relayer API key that polytail does not "
+                "manage; redeem on polymarket.com. The claim stays RESOLVED in the ledger "
+                "and is booked when its shares are gone from the wallet"
+            )
         client = self.client
 
         async def send() -> str:
@@ -492,7 +511,20 @@ class LiveTrading:
             outcome = await handle.wait()
             return str(getattr(outcome, "transaction_hash", "") or handle.transaction_hash)
 
-        return await self._call("rpc", send, ORDER_POST, sent=True)
+        async def attempt() -> str:
+            if self.limiter is not None:
+                await self.limiter.acquire("rpc")
+            try:
+                async with asyncio.timeout(self.redeem_timeout_s):
+                    return await send()
+            except (PolymarketError, TimeoutError) as error:
+                raise sdk_error(error, sent=True) from error
+
+        return await attempt()
+
+    async def shares(self, market: Market, token: TokenId) -> Shares:
+        """The wallet's shares of one outcome, re-read from chain by the CLOB."""
+        return Shares((await self.refresh_balance(market, token)).balance)
 
     async def cancel(self, order_id: str) -> CancelOutcome:
         client = self.client
