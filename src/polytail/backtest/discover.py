@@ -16,8 +16,8 @@ settings, and the same with zero latency, to see what latency alone costs - and 
 
 Flags mark wallets a copier should not follow whatever the score says:
 
-- `bot_like`: consecutive transactions a median of under 5 s apart, or over 200 fills
-  on an average active day;
+- `bot_like`: moments of activity (distinct fill times) a median of under 5 s apart, or
+  over 200 fills on an average active day;
 - `sub_minimum`: most buys below the venue minimum (5 shares or 1 pUSD);
 - `two_sided`: in over 30 % of its markets it bought both outcomes, or bought and sold
   the same outcome within 10 minutes (market making, scalping);
@@ -237,8 +237,8 @@ def traits_of(inputs: Inputs, wallet: Address) -> Traits | None:
     if not fills:
         return None
     catalog = inputs.catalog
-    stamps = sorted({(fill_ms(fill), fill.tx_hash or fill.fill_id) for fill in fills})
-    times = [at for at, _ in stamps]
+    transactions = {fill.tx_hash or fill.fill_id for fill in fills}
+    times = sorted({fill_ms(fill) for fill in fills})  # moments with activity
     gaps = [Decimal(b - a) / 1000 for a, b in pairwise(times)]
     days = {at // DAY_MS for at in times}
     buys = [fill for fill in fills if fill.side is Side.BUY]
@@ -260,7 +260,7 @@ def traits_of(inputs: Inputs, wallet: Address) -> Traits | None:
             late += 1
     return Traits(
         fills=len(fills),
-        transactions=len(stamps),
+        transactions=len(transactions),
         median_gap_s=statistics.median(gaps) if gaps else None,
         fills_per_active_day=Decimal(len(fills)) / len(days),
         sub_minimum_share=Decimal(small) / len(buys) if buys else Decimal(0),

@@ -81,10 +81,10 @@ def render(report: Report) -> str:
         _figure(
             "equity-curve",
             line_chart(
-                [("follower", FOLLOWER_COLOR, follower), ("leaders x scale", LEADER_COLOR, leader)],
+                [("leaders x scale", LEADER_COLOR, leader), ("follower", FOLLOWER_COLOR, follower)],
                 label="PnL (pUSD) over time: follower and the leaders' own fills at the copy scale",
             ),
-            "Follower PnL (blue) and the leaders' own PnL at the copy scale (grey), holdings "
+            "Follower PnL (blue) over the leaders' own PnL at the copy scale (grey), holdings "
             "marked at the last traded price, resolved positions at their payout.",
         ),
         "<h2>Drawdown</h2>",
@@ -238,10 +238,11 @@ def _y_axis(ticks: Sequence[float], y_of: Any) -> str:
 def _x_axis(x0: int, x1: int, project: Any) -> str:
     parts = []
     steps = 4
+    shape = "%Y-%m-%d" if x1 - x0 > 4 * 86_400_000 else "%m-%d %H:%M"
     for step in range(steps + 1):
         at = x0 + (x1 - x0) * step // steps
         x, _ = project(at, 0.0)
-        text = datetime.fromtimestamp(at / 1000, UTC).strftime("%Y-%m-%d")
+        text = datetime.fromtimestamp(at / 1000, UTC).strftime(shape)
         anchor = "start" if step == 0 else "end" if step == steps else "middle"
         parts.append(f'<text x="{x:.1f}" y="{HEIGHT - 12}" text-anchor="{anchor}">{text}</text>')
     return "".join(parts)

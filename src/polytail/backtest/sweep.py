@@ -72,6 +72,9 @@ class Grid:
                 )
             if any(name == key for name, _ in axes):
                 raise GridError(f"--sweep {key!r} is given twice")
+            if not key.startswith(FILTER_PREFIX):
+                for item in items:
+                    _setting(key, item)  # refuse a bad value now, not in a worker
             axes.append((key, items))
         return cls(tuple(axes))
 

@@ -159,6 +159,19 @@ def backtest(  # noqa: PLR0917 - a Typer command: one parameter per option
     refresh: Annotated[
         bool, typer.Option("--refresh", help="Fetch histories again even when cached.")
     ] = False,
+    sweep: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--sweep",
+            help="Sweep a parameter: KEY=V1,V2,... with KEY one of latency, jitter, slippage, "
+            "depth, ratio, tolerance, seed or filters.<key> (repeatable: every combination).",
+            show_default=False,
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Sweep processes (default: one per core).", show_default=False),
+    ] = None,
 ) -> None:
     """Replay leaders' histories through the engine and report what copying would have made.
 
@@ -169,11 +182,13 @@ def backtest(  # noqa: PLR0917 - a Typer command: one parameter per option
     minimums, fees and resolutions; --books adds recorded order books (resolvedkit
     parquet or CLOB /book JSON). Deterministic for the same inputs and --seed.
     """
+    from polytail.app.logs import configure_logging  # noqa: PLC0415
     from polytail.backtest.html import render  # noqa: PLC0415
     from polytail.backtest.inputs import load_inputs  # noqa: PLC0415
     from polytail.backtest.report import build  # noqa: PLC0415
     from polytail.backtest.runner import run_backtest  # noqa: PLC0415
 
+    configure_logging("WARNING")  # stderr; stdout stays the report (or one JSON object)
     settings = settings_from_options(
         latency=latency,
         jitter=jitter,
@@ -199,6 +214,18 @@ def backtest(  # noqa: PLR0917 - a Typer command: one parameter per option
     for path in [*fill_files, *market_files, *(books or [])]:
         if not path.exists():
             fail(f"{path}: no such file", code=2)
+    if sweep:
+        _sweep(
+            sweep,
+            fills=fill_files,
+            markets=market_files,
+            books=list(books or []),
+            settings=settings,
+            config=user_config,
+            workers=workers,
+            as_json=as_json,
+        )
+        return
     inputs = load_inputs(fill_files, market_files, list(books or []), settings.leaders)
     if fetched_problems:
         from dataclasses import replace  # noqa: PLC0415
@@ -239,3 +266,54 @@ def _fetch(
     if not fetched.activity:
         fail("could not fetch any leader history: " + "; ".join(fetched.problems))
     return fetched.activity, fetched.markets, fetched.problems
+
+
+def _sweep(
+    specs: list[str],
+    *,
+    fills: list[Path],
+    markets: list[Path],
+    books: list[Path],
+    settings: BacktestSettings,
+    config: PolytailConfig | None,
+    workers: int | None,
+    as_json: bool,
+) -> None:
+    from polytail.backtest.sweep import Grid, GridError, InputFiles, table_rows, with_progress  # noqa: PLC0415
+
+    try:
+        grid = Grid.parse(specs)
+    except GridError as error:
+        fail(str(error), code=2)
+    files = InputFiles(tuple(fills), tuple(markets), tuple(books), settings.leaders)
+    result = with_progress(files, grid, settings, config, workers=workers)
+    if as_json:
+        import json  # noqa: PLC0415
+
+        typer.echo(json.dumps(result.as_json(), indent=2))
+        return
+    from rich.console import Console  # noqa: PLC0415
+    from rich.table import Table  # noqa: PLC0415
+
+    rows = table_rows(result)
+    table = Table(title=f"Sweep: {len(rows)} backtests")
+    columns = [
+        *grid.labels(),
+        "pnl",
+        "roi",
+        "max_drawdown",
+        "copies",
+        "skips",
+        "penalty",
+        "copyability",
+    ]
+    for column in columns:
+        table.add_column(column, justify="right")
+    for row in rows:
+        table.add_row(
+            *(str(row.get(column) if row.get(column) is not None else "-") for column in columns)
+        )
+    Console().print(table)
+    for row in rows:
+        if row["error"]:
+            typer.echo(f"polytail: a sweep run failed: {row['error']}", err=True)

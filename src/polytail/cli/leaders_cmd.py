@@ -70,11 +70,13 @@ def discover(  # noqa: PLR0917 - a Typer command: one parameter per option
     and print a ranked table and a [[leaders]] config snippet."""
     import asyncio  # noqa: PLC0415
 
+    from polytail.app.logs import configure_logging  # noqa: PLC0415
     from polytail.backtest.discover import DiscoverSettings, from_file  # noqa: PLC0415
     from polytail.backtest.history import Cache  # noqa: PLC0415
     from polytail.backtest.sweep import progress_bar  # noqa: PLC0415
     from polytail.config.schema import PolytailConfig  # noqa: PLC0415
 
+    configure_logging("WARNING")
     backtest = settings_from_options(
         latency=latency,
         jitter="0",
