@@ -4,12 +4,12 @@ Kept incrementally (a trade, a new price or a resolution changes it in O(1)), so
 point per replayed fill costs nothing measurable even for 100,000 fills. Holdings are
 marked at the tape's last price in their token (the price model's reference) until the
 market resolves, then at the payout. Drawdown is the largest fall from a running peak,
-in pUSD.
+in pUSD, kept as the points come; per-wallet curves keep only that, not the points.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -27,14 +27,13 @@ class Curve:
     marks: dict[TokenId, Decimal] = field(default_factory=dict)
     settled: set[TokenId] = field(default_factory=set)
     points: list[tuple[int, Decimal]] = field(default_factory=list)
+    keep_points: bool = True  # False: only the peak and the drawdown are kept
+    peak: Decimal | None = None
+    max_drawdown: Decimal = ZERO
 
     @property
     def pnl(self) -> Decimal:
         return self.cash + self.value
-
-    @property
-    def max_drawdown(self) -> Decimal:
-        return max_drawdown(self.points)
 
     def trade(
         self, token: TokenId, side: Side, shares: Decimal, notional: Decimal, fee: Decimal
@@ -64,16 +63,12 @@ class Curve:
         self.settled.add(token)
 
     def point(self, at_ms: int) -> None:
-        self.points.append((at_ms, self.pnl))
-
-
-def max_drawdown(points: Iterable[tuple[int, Decimal]]) -> Decimal:
-    peak: Decimal | None = None
-    worst = ZERO
-    for _, value in points:
-        peak = value if peak is None or value > peak else peak
-        worst = max(worst, peak - value)
-    return worst
+        pnl = self.pnl
+        if self.peak is None or pnl > self.peak:
+            self.peak = pnl
+        self.max_drawdown = max(self.max_drawdown, self.peak - pnl)
+        if self.keep_points:
+            self.points.append((at_ms, pnl))
 
 
 def downsample(points: Sequence[tuple[int, Decimal]], limit: int) -> list[tuple[int, Decimal]]:
@@ -114,7 +109,9 @@ class Curves:
         curve = self.wallets.get(wallet)
         if curve is None:
             curve = self.wallets[wallet] = Curve(
-                marks=dict(self.combined.marks), settled=set(self.combined.settled)
+                marks=dict(self.combined.marks),
+                settled=set(self.combined.settled),
+                keep_points=False,  # per-wallet figures need the drawdown, not the points
             )
         curve.trade(token, side, shares, notional, fee)
 
