@@ -9,13 +9,14 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from polytail.backtest.books import RecordedBooks
+from polytail.domain.market import Market
 from polytail.domain.money import Price, Shares
 from polytail.venue.normalize.gamma import market_from_gamma
 
 RESOLVEDKIT = "resolvedkit/books.parquet"
 
 
-def btc_market(condition: str) -> object:
+def btc_market(condition: str) -> Market:
     return market_from_gamma(
         {
             "conditionId": condition,

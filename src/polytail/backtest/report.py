@@ -189,10 +189,7 @@ class LeaderResult:
                 "proceeds": money(t.uncovered_notional),
                 "pnl_effect": money(t.uncovered_effect),
             },
-            "follower": {
-                **{k: v for k, v in self.follower.as_json().items()},
-                **self.counts.as_json(),
-            },
+            "follower": {**self.follower.as_json(), **self.counts.as_json()},
             "penalty": money(self.penalty.total),
             "copyability": self.copyability.as_json(),
         }
@@ -317,7 +314,7 @@ def build(record: Record) -> Report:
     )
     own = totals(record.leader_book.select())
     expected = sum((scales[w] * r.own.totals.pnl for w, r in leaders.items()), ZERO)
-    scale = expected / own.pnl if own.pnl else _overall_scale(record, scales)
+    scale = expected / own.pnl if own.pnl else _overall_scale(scales)
     penalty = _penalty(copies, scale, expected, follower.totals)
     return Report(
         record=record,
@@ -355,7 +352,7 @@ def _scales(record: Record) -> dict[Address, Decimal]:
     return scales
 
 
-def _overall_scale(record: Record, scales: Mapping[Address, Decimal]) -> Decimal:
+def _overall_scale(scales: Mapping[Address, Decimal]) -> Decimal:
     values = list(scales.values())
     return values[0] if len(set(values)) == 1 else ZERO
 

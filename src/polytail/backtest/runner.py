@@ -86,7 +86,6 @@ class Copy:
     delivered_ms: int
     decision: Decision | None = None
     state: OrderState | None = None  # the copy order's last state
-    error: str = ""
     shares: Decimal = ZERO  # filled
     notional: Decimal = ZERO
     fee: Decimal = ZERO
@@ -128,7 +127,7 @@ class Record:
     books_served: Counter[str]
     problems: list[str]
     errors: list[str]
-    catalog: MarketCatalog = field(repr=False, default_factory=MarketCatalog)
+    catalog: MarketCatalog = field(repr=False)
 
     def final_mark(self, token: TokenId) -> Decimal | None:
         """The last traded price of `token` in the replay."""
@@ -146,7 +145,6 @@ class _Recorder:
         self.fill_of: dict[str, FillId] = {}  # client id -> leader fill
         self.other: Counter[str] = Counter()
         self.errors: list[str] = []
-        self.settled: dict[ConditionId, int] = {}
         self.open_orders: set[str] = set()
 
     def __call__(self, event: object) -> None:
@@ -163,11 +161,9 @@ class _Recorder:
                 copy = self.copies.get(intent.fill_id)
                 if copy is not None:
                     copy.state = event.order.state
-                    copy.error = event.order.error or copy.error
         elif isinstance(event, TradeBooked):
             self._trade(event)
         elif isinstance(event, MarketResolved):
-            self.settled[event.condition_id] = event.at_ms
             market = self.catalog.get(event.condition_id)
             if market is not None:
                 for outcome in market.outcomes:
@@ -361,14 +357,11 @@ class Replay:
                 while due_index < len(due) and due[due_index][0] == moment:
                     due_index += 1
                 clock.advance_to(moment)
-                horizon = self._move(books, curves, horizon, index, moment)
+                horizon = self._move(books, curves, horizon, horizon, moment)
                 await engine.pipeline.check_resolutions()
             clock.advance_to(at)
             fill = self.fills[index]
-            own = fill_ms(fill) + self.settings.latency_ms == at and not self.settings.jitter_ms
-            horizon = self._move(
-                books, curves, horizon, index, at, exact=own and not self.settings.latency_ms
-            )
+            horizon = self._move(books, curves, horizon, index, at, exact=at == fill_ms(fill))
             if (always or recorder.open_orders) and (
                 last_housekeeping is None or at - last_housekeeping >= self.settings.housekeeping_ms
             ):
@@ -391,14 +384,15 @@ class Replay:
         books: ReplayBooks,
         curves: Curves,
         horizon: int,
-        index: int,
+        cursor: int,
         at: int,
         *,
         exact: bool = False,
     ) -> int:
-        """Move the books to `at` (tape position `index` when the copy arrives with no
-        latency); the curves takes every price printed since the last move."""
-        new = index if exact else self.tape.horizon(index, at)
+        """Move the books to `at`, never before tape position `cursor` (exactly there
+        when a copy arrives with no delay: its own fill is the last it sees); the curves
+        take every price printed since the last move."""
+        new = cursor if exact else self.tape.horizon(cursor, at)
         for position in range(horizon + 1, new + 1):
             fill = self.fills[position]
             curves.price(fill.token_id, fill.price)

@@ -208,7 +208,10 @@ def run_settings(
             "copyability": copyability["score"],
             "retained": copyability["retained"],
             "coverage": copyability["coverage"],
-            "leader_pnl": penalty["expected_pnl"],
+            "leader_pnl": str(
+                sum((Decimal(row["pnl"]) for row in report["leaders"].values()), Decimal(0))
+            ),
+            "expected_pnl": penalty["expected_pnl"],
             "leader_markets": len(report["markets"]),
             "leader_markets_won": sum(
                 1 for row in report["markets"] if Decimal(row["leader_pnl"]) > 0
