@@ -75,6 +75,8 @@ def test_the_ideal_venue_copies_off_grid_fills_exactly(tmp_path: Path) -> None:
     for leader in (LEADER, OTHER_LEADER):
         own, ours = report.leaders[leader].own.totals, report.leaders[leader].follower.totals
         assert abs(own.pnl - ours.pnl) < Decimal("0.000002")
+    combined = report.combined.totals.pnl
+    assert combined == sum(report.leaders[w].own.totals.pnl for w in (LEADER, OTHER_LEADER))
     assert abs(report.penalty.total) < Decimal("0.00001")
     assert report.record.ledger_pnl == report.follower.totals.pnl  # the engine's ledger agrees
 

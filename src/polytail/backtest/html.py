@@ -300,9 +300,7 @@ def _table(title: str, head: Sequence[str], rows: Sequence[str]) -> str:
 
 
 def _summary_table(data: dict[str, Any]) -> str:
-    follower = data["follower"]
-    leaders = list(data["leaders"].values())
-    own = leaders[0] if len(leaders) == 1 else {}
+    follower, own = data["follower"], data["leaders_combined"]
     rows = []
     for label, key in (
         ("PnL", "pnl"),

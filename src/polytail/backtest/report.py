@@ -225,6 +225,7 @@ class MarketRow:
 class Report:
     record: Record = field(repr=False)
     leaders: dict[Address, LeaderResult]
+    combined: Figures  # every leader's own fills together
     follower: Figures
     counts: Counts
     penalty: Penalty
@@ -254,6 +255,7 @@ class Report:
                 "books_served": dict(sorted(record.books_served.items())),
             },
             "leaders": {str(k): v.as_json() for k, v in sorted(self.leaders.items())},
+            "leaders_combined": self.combined.as_json(),
             "follower": {
                 **self.follower.as_json(),
                 **self.counts.as_json(),
@@ -312,13 +314,17 @@ def build(record: Record) -> Report:
     follower = Figures(
         totals(record.follower.select()), record.follower_curves.combined.max_drawdown
     )
-    own = totals(record.leader_book.select())
+    combined = Figures(
+        totals(record.leader_book.select()), record.leader_curves.combined.max_drawdown
+    )
+    own = combined.totals
     expected = sum((scales[w] * r.own.totals.pnl for w, r in leaders.items()), ZERO)
     scale = expected / own.pnl if own.pnl else _overall_scale(scales)
     penalty = _penalty(copies, scale, expected, follower.totals)
     return Report(
         record=record,
         leaders=leaders,
+        combined=combined,
         follower=follower,
         counts=_counts(copies),
         penalty=penalty,

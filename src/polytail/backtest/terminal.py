@@ -50,7 +50,7 @@ def _sides(data: dict[str, Any]) -> Table:
     table.add_column("")
     table.add_column("leaders (own fills)", justify="right")
     table.add_column("follower (copies)", justify="right")
-    leader = _combined_leaders(data)
+    leader = data["leaders_combined"]
     follower = data["follower"]
     for label, key in (
         ("PnL", "pnl"),
@@ -72,11 +72,6 @@ def _sides(data: dict[str, Any]) -> Table:
         f"{follower['copies']} / {follower['unfilled']} / {follower['skips']}",
     )
     return table
-
-
-def _combined_leaders(data: dict[str, Any]) -> dict[str, Any]:
-    leaders = list(data["leaders"].values())
-    return leaders[0] if len(leaders) == 1 else {}
 
 
 def _penalty(data: dict[str, Any]) -> Table:
