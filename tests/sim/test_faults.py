@@ -132,3 +132,27 @@ def test_bad_fault_descriptions_are_refused_with_the_reason(quiet: RunningSim) -
         quiet.admin.faults(set=[{"kind": "status", "status": 200}])
     with pytest.raises(AdminError, match="unknown fault field"):
         quiet.admin.faults(set=[{"kind": "latency", "millis": 5}])
+
+
+async def test_rtds_reorder_delivers_a_held_frame_right_after_the_next_one(
+    quiet: RunningSim,
+) -> None:
+    wallet = "0x7878787878787878787878787878787878787878"
+    token = market(quiet, "mayor-runoff-winner-a")["token_ids"][0]
+    async with websockets.connect(quiet.base_urls["rtds_ws"]) as socket:
+        await socket.send(
+            json.dumps(
+                {"action": "subscribe", "subscriptions": [{"topic": "activity", "type": "trades"}]}
+            )
+        )
+        await asyncio.sleep(0.05)
+        quiet.admin.faults(set=[{"kind": "rtds_reorder", "count": 1}])
+        done = await asyncio.to_thread(
+            quiet.admin.trade, wallet, token, "BUY", shares="10", price="0.60"
+        )
+        async with asyncio.timeout(5):
+            frames = [json.loads(await socket.recv()) for _ in range(2)]
+    wallets = [frame["payload"]["proxyWallet"] for frame in frames]
+    assert wallets[0] == wallet  # the taker's row overtook the maker's, which follows it
+    assert wallets[1] != wallet
+    assert {frame["payload"]["transactionHash"] for frame in frames} == {done["transaction_hash"]}

@@ -11,7 +11,8 @@ import websockets
 from eth_abi.abi import decode as abi_decode
 
 from polytail.sim.chain import ORDER_FILLED, ORDERS_MATCHED, topic_address
-from polytail.sim.server import RunningSim
+from polytail.sim.scenarios import load
+from polytail.sim.server import RunningSim, start_sim
 
 from .conftest import market
 
@@ -180,3 +181,44 @@ def test_chain_blocks_do_not_change_after_they_were_observed(sim: RunningSim) ->
     after = rpc(sim, "eth_getLogs", {"fromBlock": hex(head), "toBlock": hex(head)})
     assert before == after
     assert int(rpc(sim, "eth_blockNumber"), 16) == head + 1  # type: ignore[arg-type]
+
+
+def test_a_trade_s_logs_carry_the_time_of_its_data_api_rows(sim: RunningSim) -> None:
+    wallet = "0x1212121212121212121212121212121212121212"
+    token = market(sim, "fed-cuts-in-december")["token_ids"][0]
+    sim.admin.trade(wallet, token, "BUY", shares="10", price="0.70")
+    sim.admin.advance(1)  # a second later, while the previous block may still be open
+    second = sim.admin.trade(wallet, token, "BUY", shares="10", price="0.70")
+    rows = get(sim, "data", "/activity", user=wallet)
+    assert isinstance(rows, list)
+    (row,) = [r for r in rows if r["transactionHash"] == second["transaction_hash"]]
+    receipt = rpc(sim, "eth_getTransactionReceipt", second["transaction_hash"])
+    block = rpc(sim, "eth_getBlockByNumber", receipt["blockNumber"], False)  # type: ignore[index]
+    assert int(block["timestamp"], 16) == row["timestamp"]  # type: ignore[index]
+
+
+def test_taker_rows_per_match_list_each_match_while_the_chain_sums_the_taking_order() -> None:
+    scenario = load("synthetic", seed=5)
+    scenario.taker_rows = "per_match"
+    with start_sim(scenario) as own:
+        info = market(own, "best-picture-other")
+        token, condition = info["token_ids"][0], info["condition_id"]
+        makers = ["0x" + f"{n}c" * 20 for n in (1, 2)]
+        for maker in makers:
+            own.admin.fund(maker, pusd="1", shares={condition: "20"})
+            own.admin.order(maker, token, "SELL", shares="20", price="0.22")  # inside the spread
+        taker = "0x" + "3c" * 20
+        done = own.admin.trade(taker, token, "BUY", shares="30", price="0.22")
+        rows = get(own, "data", "/activity", user=taker)
+        assert isinstance(rows, list)
+        assert sorted(r["size"] for r in rows if r["type"] == "TRADE") == [10, 20]
+        receipt = rpc(own, "eth_getTransactionReceipt", done["transaction_hash"])
+        fills = [log for log in receipt["logs"] if log["topics"][0] == ORDER_FILLED]  # type: ignore[index]
+        taker_events = [log for log in fills if log["topics"][2] == topic_address(taker)]
+        (event,) = taker_events  # one event for the taking order: 30 shares
+        assert (
+            abi_decode(
+                ["uint8", "uint256", "uint256", "uint256"], bytes.fromhex(event["data"][2:])[:128]
+            )[3]
+            == 30_000_000
+        )

@@ -112,3 +112,17 @@ def test_recent_fills_are_newest_first_and_filter_by_wallet(store: Store) -> Non
             1_700_000_001,
         ]
         assert len(tx.fills.recent(limit=2)) == 2
+
+
+def test_the_fills_of_transactions_come_back_whole_with_their_sources(store: Store) -> None:
+    with store.transaction() as tx:
+        tx.fills.record([sighting(n) for n in range(1, 4)], seen_at_ms=1)
+        tx.fills.enrich(sighting(2, FeedSource.CHAIN), at_ms=2)
+    with store.read() as tx:
+        found = tx.fills.in_transactions(
+            [sighting(2).tx_hash, sighting(3).tx_hash, sighting(9).tx_hash]
+        )
+    assert sorted((fill.tx_hash, sources) for fill, sources in found) == [
+        (sighting(2).tx_hash, frozenset({FeedSource.STREAM, FeedSource.CHAIN})),
+        (sighting(3).tx_hash, frozenset({FeedSource.STREAM})),
+    ]

@@ -177,6 +177,14 @@ class StreamFeedSettings(Section):
     backfill: bool = Field(
         True, description="After every reconnect, fetch the gap from the Data API."
     )
+    backfill_margin_s: Annotated[int, Field(ge=0)] = Field(
+        30, description="Start a backfill this many seconds before the gap began."
+    )
+    reorder_window_s: Annotated[float, Field(ge=0, le=5)] = Field(
+        0.02,
+        description="Frames arriving within this window are passed on together in venue-time "
+        "order, so frames the stream swapped arrive in order (adds up to this much latency).",
+    )
 
 
 class PollFeedSettings(Section):
@@ -192,6 +200,23 @@ class PollFeedSettings(Section):
     )
     page_size: Annotated[int, Field(gt=0, le=500)] = Field(500, description="Rows per page.")
     api: Literal["v1", "v2"] = Field("v1", description="Data API version to poll.")
+    overlap_s: Annotated[int, Field(ge=0)] = Field(
+        30,
+        description="Each poll re-reads this many seconds before the newest fill it has seen, "
+        "so rows the Data API indexes late are not skipped.",
+    )
+    lookback_s: Annotated[int, Field(ge=0)] = Field(
+        300, description="How far back a newly watched wallet is read on its first poll."
+    )
+
+    @model_validator(mode="after")
+    def _intervals_ordered(self) -> PollFeedSettings:
+        if self.min_interval_s > self.max_interval_s:
+            raise ValueError(
+                f"min_interval_s ({self.min_interval_s}) must not exceed max_interval_s "
+                f"({self.max_interval_s})"
+            )
+        return self
 
 
 class ChainFeedSettings(Section):
@@ -204,6 +229,11 @@ class ChainFeedSettings(Section):
     )
     max_block_range: Annotated[int, Field(gt=0)] = Field(
         500, description="Largest block range per eth_getLogs call."
+    )
+    read_unconfirmed: bool = Field(
+        False,
+        description="Also read blocks not yet final, for speed; a fill whose transaction a "
+        "reorg drops may then have been passed on.",
     )
     exchanges: list[EthAddress] = Field(
         default_factory=lambda: [
@@ -220,7 +250,7 @@ class FeedsSettings(Section):
     stream: StreamFeedSettings = StreamFeedSettings()
     poll: PollFeedSettings = PollFeedSettings()
     chain: ChainFeedSettings = ChainFeedSettings()
-    seen_capacity: Annotated[int, Field(gt=0)] = Field(
+    seen_capacity: Annotated[int, Field(ge=2)] = Field(
         1_000_000,
         description="Fill ids kept in memory for de-duplication (older ones are checked "
         "in the store).",

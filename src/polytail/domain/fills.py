@@ -41,12 +41,21 @@ class LatencyStamps:
 
     `venue_ms` is the venue's own timestamp (seconds precision on most feeds, scaled to
     ms); `received_ns` and `merged_ns` are monotonic-clock readings taken by the feeds, so
-    only their differences are meaningful.
+    only their differences are meaningful. `merged_ms` is the wall clock at the same moment
+    as `merged_ns`: the anchor that turns the monotonic readings into wall times, so the
+    detection latency (venue -> merged) can be computed in ms.
     """
 
     venue_ms: int
     received_ns: int = 0
     merged_ns: int = 0
+    merged_ms: int = 0
+
+    @property
+    def detection_ms(self) -> int | None:
+        """Venue timestamp -> merged, in ms (None until merged). Most venue timestamps have
+        whole-second precision, so this overstates the latency by up to a second."""
+        return self.merged_ms - self.venue_ms if self.merged_ms else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -183,9 +183,14 @@ class Chain:
         *,
         transaction: Transaction | None = None,
     ) -> Block:
-        """Put one transaction's logs into the open block (opening one if the head is sealed)."""
+        """Put one transaction's logs into the open block (opening one if the head is sealed).
+
+        A block holds the transactions of one second only: the Data API reports a trade's
+        time as its block's time, so a trade's rows and its logs must carry the same time
+        (a block reused for a later second would date its logs before its rows).
+        """
         block = self.head
-        if block.sealed or timestamp > block.timestamp + 2:
+        if block.sealed or timestamp > block.timestamp:
             block = self._new_block(self.head.number + 1, max(timestamp, self.head.timestamp))
             self.blocks.append(block)
         tx_index = len(block.transactions)

@@ -55,6 +55,7 @@ from polytail.sim.transactions import Transactions
 
 EXCHANGES = (EXCHANGE_V2, NEG_RISK_EXCHANGE_V2, EXCHANGE_V3)
 WALLET_KINDS = {"EOA": 0, "POLY_PROXY": 1, "GNOSIS_SAFE": 2, "DEPOSIT_WALLET": 3}
+TAKER_ROWS = ("aggregate", "per_match")
 
 
 class Clock:
@@ -116,8 +117,12 @@ class Exchange:
         realtime: bool = False,
         speed: float = 1.0,
         settle_delays: tuple[float, float] | None = (0.02, 0.05),
+        taker_rows: str = "aggregate",
     ) -> None:
+        if taker_rows not in TAKER_ROWS:
+            raise ValueError(f"taker_rows must be one of {TAKER_ROWS}, got {taker_rows!r}")
         self.seed = seed
+        self.taker_rows = taker_rows
         self.clock = Clock(start_time, realtime=realtime, speed=speed)
         self.engine = Engine()
         self.chain = Chain(seed, int(start_time))
@@ -686,18 +691,26 @@ class Exchange:
             )
             for fill in execution.fills
         ]
-        rows.append(
+        # The taker's side: one row for the whole order, or one per match (which the
+        # venue's Data API does is UNCERTAIN; the chain always sums the taking order).
+        taker_parts = (
+            [(fill.shares, fill.cost) for fill in execution.fills]
+            if self.taker_rows == "per_match"
+            else [(execution.shares, execution.notional)]
+        )
+        rows.extend(
             self._row(
                 order.wallet,
                 market,
                 order.token_id,
                 order.side,
-                execution.shares,
-                execution.notional,
+                shares,
+                notional,
                 tx_hash,
                 when,
                 taker=True,
             )
+            for shares, notional in taker_parts
         )
         for row in rows:
             self._publish_rtds(row)

@@ -101,6 +101,7 @@ class Scenario:
     replay: str = ""
     replay_seconds: float = 600.0
     replay_limit: int = 0
+    taker_rows: str = "aggregate"  # or "per_match": the taker's Data API/RTDS rows per match
 
 
 # -- loading ----------------------------------------------------------------------------
@@ -157,11 +158,14 @@ def parse(raw: dict[str, Any], *, default_name: str = "file") -> Scenario:
             replay=str(raw.get("replay", "")),
             replay_seconds=float(raw.get("replay_seconds", 600.0)),
             replay_limit=int(raw.get("replay_limit", 0)),
+            taker_rows=str(raw.get("taker_rows", "aggregate")),
         )
     except TypeError as error:
         raise ScenarioError(f"scenario has an unknown or missing field: {error}") from None
     if scenario.clock not in ("manual", "realtime"):
         raise ScenarioError("clock must be 'manual' or 'realtime'")
+    if scenario.taker_rows not in ("aggregate", "per_match"):
+        raise ScenarioError("taker_rows must be 'aggregate' or 'per_match'")
     for fault in scenario.faults:
         Fault.parse(fault)
     return scenario
@@ -285,6 +289,7 @@ def build_exchange(
         realtime=scenario.clock == "realtime",
         speed=scenario.speed,
         settle_delays=settle_delays,
+        taker_rows=scenario.taker_rows,
     )
     install(exchange, scenario)
     return exchange

@@ -130,6 +130,23 @@ class FillRepository:
         ).scalar()
         return frozenset() if text is None else frozenset(map(FeedSource, text.split(",")))
 
+    def in_transactions(
+        self, tx_hashes: Iterable[TxHash]
+    ) -> list[tuple[LeaderFill, frozenset[FeedSource]]]:
+        """Every recorded fill of these transactions, with the feeds that saw each.
+
+        The merger reconciles a transaction's fills per (wallet, outcome, side) against
+        what it already passed on, so it reads them whole (indexed by `tx_hash`).
+        """
+        wanted = list(dict.fromkeys(tx_hashes))
+        found: list[tuple[LeaderFill, frozenset[FeedSource]]] = []
+        for start in range(0, len(wanted), _BATCH):
+            batch = wanted[start : start + _BATCH]
+            query = select(FillSeen).where(FillSeen.tx_hash.in_(batch)).order_by(FillSeen.fill_id)
+            for row in self._connection.execute(query):
+                found.append((_fill(row), frozenset(map(FeedSource, row.sources.split(",")))))
+        return found
+
     def has(self, fill_id: FillId) -> bool:
         return bool(self.known([fill_id]))
 
