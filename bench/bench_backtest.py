@@ -129,7 +129,7 @@ def profile_layers(inputs: Inputs) -> list[Figure]:
 
 
 def _slug(text: str) -> str:
-    return text.split(" (")[0].replace(" ", "_")
+    return text.split(" (", maxsplit=1)[0].replace(" ", "_")
 
 
 def main() -> None:
@@ -138,7 +138,9 @@ def main() -> None:
     start = time.perf_counter()
     inputs = load_inputs([amy / "trades.json"], [amy / "markets.json"])
     load_s = time.perf_counter() - start
-    figures.append(Figure("amy_load_s", round(load_s, 3), "s", "3,500 fills: replay feed + catalog"))
+    figures.append(
+        Figure("amy_load_s", round(load_s, 3), "s", "3,500 fills: replay feed + catalog")
+    )
     for label, settings in (("ideal", IDEAL), ("real", REAL)):
         seconds, report = timed_run(inputs, settings)
         copies = report["follower"]["copies"]
