@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import Figure, max_rss_mib, record, shared_data
+from polytail.app.logs import configure_logging
 from polytail.backtest.inputs import load_inputs
 from polytail.backtest.report import build
 from polytail.backtest.runner import Inputs, run_backtest
@@ -133,6 +134,7 @@ def _slug(text: str) -> str:
 
 
 def main() -> None:
+    configure_logging("WARNING")  # the engine's info lines would drown the figures
     figures: list[Figure] = []
     amy = shared_data() / "Insider_Amy"
     start = time.perf_counter()
