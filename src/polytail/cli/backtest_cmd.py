@@ -175,12 +175,15 @@ def backtest(  # noqa: PLR0917 - a Typer command: one parameter per option
 ) -> None:
     """Replay leaders' histories through the engine and report what copying would have made.
 
-    Fills come from --fills (Data API /activity or /trades JSON or CSV, eth_getLogs,
-    RTDS frames; repeat the option for several files), or, without --fills, from the
-    Data API for each --leader (cached under --cache, so re-runs are offline). Market
-    metadata (--markets: Gamma market or event JSON, CLOB /markets JSON) gives ticks,
-    minimums, fees and resolutions; --books adds recorded order books (resolvedkit
-    parquet or CLOB /book JSON). Deterministic for the same inputs and --seed.
+    Fills: --fills (Data API activity or trades JSON/CSV, eth_getLogs, RTDS frames).
+
+    Without --fills: each --leader's history from the Data API, cached for offline re-runs.
+
+    Markets: --markets (Gamma or CLOB JSON) give ticks, minimums, fees and resolutions.
+
+    Books: --books (resolvedkit parquet or CLOB /book JSON); elsewhere the price model.
+
+    Deterministic for the same inputs and --seed. See docs/BACKTEST.md.
     """
     from polytail.app.logs import configure_logging  # noqa: PLC0415
     from polytail.backtest.html import render  # noqa: PLC0415

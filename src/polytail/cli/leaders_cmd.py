@@ -66,8 +66,10 @@ def discover(  # noqa: PLR0917 - a Typer command: one parameter per option
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Score leaderboard wallets by backtesting their histories, flag the uncopyable ones,
-    and print a ranked table and a [[leaders]] config snippet."""
+    """Score leaderboard wallets by backtesting their histories; flag the uncopyable ones.
+
+    Prints a ranked table and a config snippet of the best unflagged leaders.
+    """
     import asyncio  # noqa: PLC0415
 
     from polytail.app.logs import configure_logging  # noqa: PLC0415
