@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from polytail import __version__
-from polytail.cli import config_cmds, feeds_cmd, setup_cmds, sim_cmd
+from polytail.cli import backtest_cmd, config_cmds, feeds_cmd, leaders_cmd, setup_cmds, sim_cmd
 from polytail.cli.common import STATE, UserError
 
 app = typer.Typer(
@@ -63,6 +63,8 @@ app.add_typer(config_cmds.app, name="config")
 app.add_typer(setup_cmds.keystore_app, name="keystore")
 app.command("sim")(sim_cmd.sim)
 app.add_typer(feeds_cmd.app, name="feeds")
+app.command("backtest")(backtest_cmd.backtest)
+app.add_typer(leaders_cmd.app, name="leaders")
 
 
 def run() -> None:
