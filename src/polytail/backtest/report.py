@@ -51,13 +51,18 @@ _MICRO: Final = Decimal("0.000001")
 
 def money(value: Decimal) -> str:
     """An amount as exact decimal text to the base unit (6 decimals)."""
-    return f"{value.quantize(_MICRO, ROUND_HALF_EVEN):f}"
+    return _text(value.quantize(_MICRO, ROUND_HALF_EVEN))
 
 
 def ratio(value: Decimal | None, places: int = 6) -> str | None:
     if value is None:
         return None
-    return f"{value.quantize(Decimal(1).scaleb(-places), ROUND_HALF_EVEN):f}"
+    return _text(value.quantize(Decimal(1).scaleb(-places), ROUND_HALF_EVEN))
+
+
+def _text(value: Decimal) -> str:
+    """Fixed-point text; a value that rounds to zero prints as zero, never "-0"."""
+    return f"{value.copy_abs() if value.is_zero() else value:f}"
 
 
 def iso(ms: int) -> str:
