@@ -17,7 +17,7 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
-pytest_plugins = ["tests.databases"]
+pytest_plugins = ["tests.databases", "tests.support.browser"]
 
 
 def locate_shared_data() -> Path | None:

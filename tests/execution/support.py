@@ -7,7 +7,7 @@ from typing import Any
 
 from eth_account import Account
 
-from polytail.config.schema import VenueSettings, WalletSettings, WalletType
+from polytail.config.schema import WalletSettings, WalletType
 from polytail.config.secrets import Secret
 from polytail.domain.ids import AccountId, Address, ConditionId, TokenId, address
 from polytail.domain.ledger import CashKind, CashMovement, TradeFill
@@ -23,6 +23,7 @@ from polytail.sim.scenarios import Scenario, parse
 from polytail.sim.server import RunningSim
 from polytail.venue.clients import VenueClients
 from polytail.venue.trading import LiveTrading
+from tests.support.sim import venue_settings
 
 ACCOUNT = AccountId("default")
 
@@ -41,21 +42,6 @@ FEE_MARKET = {
     "depth": 4,
     "level_size": "20",
 }
-
-
-def venue_settings(sim: RunningSim) -> VenueSettings:
-    urls = sim.base_urls
-    return VenueSettings(
-        clob_url=urls["clob"],
-        gamma_url=urls["gamma"],
-        data_url=urls["data"],
-        relayer_url=urls["relayer"],
-        rpc_url=urls["rpc"],
-        rtds_url=urls["rtds_ws"],
-        clob_market_ws_url=urls["clob_market_ws"],
-        clob_user_ws_url=urls["clob_user_ws"],
-        geoblock_url=urls["geoblock"],
-    )
 
 
 def tokens(sim: RunningSim, slug: str) -> tuple[ConditionId, list[TokenId]]:

@@ -16,13 +16,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from polytail.config.schema import FeedsSettings, VenueSettings
+from polytail.config.schema import FeedsSettings
 from polytail.domain.fills import LeaderFill
 from polytail.feeds.watchlist import WatchList
 from polytail.feeds.wiring import Feeds
 from polytail.sim.server import RunningSim
 from polytail.store import Store
 from polytail.venue.clients import VenueClients
+from tests.support.sim import venue_settings
 
 Key = tuple[str, str, str, str]
 
@@ -55,18 +56,6 @@ def feed_settings(
     for name, values in (tune or {}).items():
         raw[name] = {**raw[name], **values}
     return FeedsSettings.model_validate(raw)
-
-
-def venue_settings(sim: RunningSim) -> VenueSettings:
-    urls = sim.base_urls
-    return VenueSettings(
-        clob_url=urls["clob"],
-        gamma_url=urls["gamma"],
-        data_url=urls["data"],
-        rpc_url=urls["rpc"],
-        rtds_url=urls["rtds_ws"],
-        request_timeout_s=5,
-    )
 
 
 def token_of(sim: RunningSim, slug: str, outcome: int = 0) -> str:

@@ -11,6 +11,7 @@ import typer
 
 from polytail import __version__
 from polytail.cli import (
+    backtest_cmd,
     config_cmds,
     demo_cmd,
     doctor_cmd,
@@ -73,13 +74,14 @@ app.add_typer(config_cmds.app, name="config")
 app.add_typer(setup_cmds.keystore_app, name="keystore")
 app.command("sim")(sim_cmd.sim)
 app.add_typer(feeds_cmd.app, name="feeds")
+app.command("backtest")(backtest_cmd.backtest)
+app.add_typer(leaders_cmd.app, name="leaders")
 app.command("run")(run_cmd.run)
 app.command("demo")(demo_cmd.demo)
 app.command("doctor")(doctor_cmd.doctor)
 app.command("status")(status_cmds.status)
 app.command("positions")(status_cmds.positions)
 app.command("orders")(status_cmds.orders)
-app.add_typer(leaders_cmd.app, name="leaders")
 app.command("decisions")(status_cmds.decisions)
 app.command("audit")(status_cmds.audit)
 app.command("kill")(status_cmds.kill)

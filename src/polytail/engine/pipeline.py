@@ -241,7 +241,7 @@ class Pipeline:
     # --- leader fills ---------------------------------------------------------------------
     def already_decided(self, fill: LeaderFill) -> bool:
         with self.store.read() as tx:
-            return bool(tx.decisions.why(self.account, fill.fill_id))
+            return tx.decisions.decided(self.account, fill.fill_id)
 
     async def handle(self, fill: LeaderFill) -> Handled | None:
         """Decide one leader fill and, for a copy, send its order. None: decided before."""

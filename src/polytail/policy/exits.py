@@ -26,7 +26,7 @@ from polytail.domain.decisions import ReasonCode
 from polytail.domain.ids import Address, TokenId
 from polytail.domain.money import SCALE, Price
 from polytail.domain.positions import Lot
-from polytail.policy.pricing import step_down
+from polytail.policy.pricing import STEP
 from polytail.policy.rules import ExitRules
 
 RULE_NAMES: Final = {
@@ -37,12 +37,18 @@ RULE_NAMES: Final = {
 }
 
 
-def mirror_shares(holding: int, sold: int, held_before: int | None) -> tuple[int, bool]:
+def mirror_shares(
+    holding: int, sold: int, held_before: int | None, *, step: int = STEP
+) -> tuple[int, bool]:
     """Shares (base units, on the step) to sell for a leader that sold `sold` of
-    `held_before`, and whether that is the whole holding (a full exit)."""
+    `held_before`, and whether that is the whole holding (a full exit).
+
+    `step` is the venue's 0.01-share step; the backtest's ideal venue passes 1 (no step).
+    """
     if held_before is None or held_before <= 0 or sold >= held_before:
-        return step_down(holding), True
-    return step_down(holding * sold // held_before), False
+        return holding - holding % step, True
+    whole = holding * sold // held_before
+    return whole - whole % step, False
 
 
 def triggered_rule(

@@ -69,6 +69,15 @@ class DecisionRepository:
             },
         )
 
+    def decided(self, account: AccountId, fill_id: FillId) -> bool:
+        """Whether this account already decided about this leader fill (an index probe)."""
+        query = (
+            select(DecisionRow.id)
+            .where(DecisionRow.account == account, DecisionRow.fill_id == fill_id)
+            .limit(1)
+        )
+        return self._connection.execute(query).first() is not None
+
     def why(self, account: AccountId, fill_id: FillId) -> list[Decision]:
         """Every decision this account made about this leader fill, oldest first."""
         query = (
