@@ -161,7 +161,7 @@ class LiveView:
         )
         for column in ("market", "outcome", "shares", "cost", "mark", "PnL"):
             table.add_column(column, justify="left" if column in ("market", "outcome") else "right")
-        for view in (await service.positions())[:8]:
+        for view in (await service.positions())[: self._rows()]:
             table.add_row(
                 view.market[:40],
                 view.outcome,
@@ -172,16 +172,22 @@ class LiveView:
             )
         return table
 
+    def _rows(self) -> int:
+        """Rows per panel, so that the whole view fits the terminal (four panels)."""
+        height = self._live.console.height if self._live is not None else 40
+        return max(2, min(8, (height - 22) // 4))
+
     def _render(self) -> RenderableType:
         from rich.console import Group  # noqa: PLC0415
         from rich.panel import Panel  # noqa: PLC0415
         from rich.table import Table  # noqa: PLC0415
 
         recorder = self.recorder
+        rows = self._rows()
         fills = Table(expand=True, show_edge=False)
         for column in ("leader", "side", "shares", "price", "market"):
             fills.add_column(column)
-        for fill in list(recorder.fills)[:6]:
+        for fill in list(recorder.fills)[:rows]:
             fills.add_row(
                 recorder.label(fill.wallet),
                 fill.side.value,
@@ -192,7 +198,7 @@ class LiveView:
         decisions = Table(expand=True, show_edge=False)
         for column in ("leader", "action", "reasons"):
             decisions.add_column(column)
-        for decision in list(recorder.decisions)[:6]:
+        for decision in list(recorder.decisions)[:rows]:
             style = "green" if decision.is_copy else "yellow"
             decisions.add_row(
                 recorder.label(decision.leader),
@@ -202,7 +208,7 @@ class LiveView:
         orders = Table(expand=True, show_edge=False)
         for column in ("state", "side", "type", "size", "limit", "filled"):
             orders.add_column(column)
-        for order in recorder.recent_orders()[:6]:
+        for order in recorder.recent_orders()[:rows]:
             intent = order.intent
             orders.add_row(
                 order.state.value,
