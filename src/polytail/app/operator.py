@@ -293,11 +293,11 @@ class StoreService:
         found = find_leader(await self.leaders(), query)
         if not found.enabled and paused:
             raise ServiceError(f"{found.label} is disabled in the config; it is not copied anyway")
-        await asyncio.to_thread(self.controls.set_paused, found.address, paused, by=by)
+        self.controls.set_paused(found.address, paused, by=by)  # on the loop: it publishes
         return find_leader(await self.leaders(), found.address)
 
     async def set_kill_switch(self, on: bool, *, by: str) -> KillSwitch:
-        return await asyncio.to_thread(self.controls.set_kill, on, by=by)
+        return self.controls.set_kill(on, by=by)  # on the loop: it publishes
 
     async def daily_digest(self, day: dt.date | None = None) -> DigestView:
         now_ms = self.clock.now_ms()

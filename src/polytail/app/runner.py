@@ -403,7 +403,7 @@ class Runner:
         ):
             paths = {path for _, path in changes}
             if str(kill_file) in paths:
-                await asyncio.to_thread(context.controls.sync_file)
+                context.controls.sync_file()
             if config_file is not None and str(config_file) in paths and config_file.exists():
                 await self.reload(by="file")
 
@@ -429,7 +429,7 @@ class Runner:
 
     def _toggle_kill(self) -> None:
         if self.context is not None:
-            self._spawn(asyncio.to_thread(self.context.controls.toggle_kill, by="SIGUSR1"))
+            self.context.controls.toggle_kill(by="SIGUSR1")
 
     def _spawn(self, work: Awaitable[object]) -> None:
         task = asyncio.ensure_future(work)
