@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -277,6 +278,13 @@ def test_polytail_run_copies_a_leader_through_a_dropped_stream_and_a_425_window(
         held = web.get("/api/positions").json()
         assert len(held) == 1 and float(held[0]["shares"]) > 0
         assert float(report["status"]["cash"]) < 200
+        # the CLI (store) and the dashboard (running engine) agree on cash and realized PnL;
+        # a quarter sold at 0.49 of what was bought near 0.51 (plus fees) realized a loss
+        live_status = web.get("/api/status").json()
+        realized = report["status"]["pnl_total"]["realized"]
+        assert realized == live_status["pnl_total"]["realized"]
+        assert report["status"]["cash"] == live_status["cash"]
+        assert Decimal(realized) < 0
 
         texts = until(
             lambda: [m["text"] for m in api.sent if "Sold" in m["text"]] and api.sent,

@@ -201,7 +201,8 @@ async def _clock(context: _Context) -> None:
     before = time.time()
     server = await context.clients.clob.server_time()
     after = time.time()
-    skew = (before + after) / 2 - server  # > 0: this machine is ahead
+    # /time is whole seconds (floored): its midpoint is server + 0.5. > 0: we are ahead.
+    skew = (before + after) / 2 - (server + 0.5)
     detail = f"this machine is {abs(skew):.1f} s {'ahead of' if skew > 0 else 'behind'} the CLOB"
     fix = (
         "synchronise the clock (systemd: `timedatectl set-ntp true`; or install chrony): "
