@@ -8,10 +8,11 @@ and a running engine notices a file created or removed by another process (the r
 watches it and calls `sync_file`).
 
 Paused leaders are kept in the store (`risk_state`, scope `paused`) so a pause survives a
-restart too. Call it on the event loop's thread: it publishes on the bus and changes what
-the pipeline reads (a file write and one small transaction, like the PENDING write). Every change is written to the audit log with who made it, published on the
+restart too. Every change is written to the audit log with who made it, published on the
 bus (`KillSwitchChanged`, `LeaderPaused`) and handed to `apply`, which the runner points
-at the engine's pipeline: the policy reads the new state on the next decision.
+at the engine's pipeline: the policy reads the new state on the next decision. So call it
+on the event loop's thread (a file write and one small transaction, like the PENDING
+write).
 """
 
 from __future__ import annotations
