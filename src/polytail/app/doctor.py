@@ -87,9 +87,6 @@ class Report:
         self.checks.append(check)
         return check
 
-    def status_of(self, name: str) -> Status | None:
-        return next((c.status for c in self.checks if c.name == name), None)
-
 
 @dataclass
 class _Context:

@@ -50,10 +50,6 @@ class InstanceLock:
         except (OSError, ValueError, IndexError):
             return None
 
-    @property
-    def held(self) -> bool:
-        return self._lock.is_locked
-
     def release(self) -> None:
         if self._lock.is_locked:
             if self.holder() == os.getpid():
