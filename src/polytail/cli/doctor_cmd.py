@@ -19,11 +19,12 @@ MARKS = {
 def doctor(
     as_json: Annotated[bool, typer.Option("--json", help="Print the checks as JSON.")] = False,
 ) -> None:
-    """Check everything a live order needs, read-only: key, wallet type and funder,
-    deployment, API credentials, pUSD and unwrapped USDC.e, approvals (v1, neg-risk, v2),
-    geoblock, clock skew, SDK and venue versions, sizing against the minimum order size.
+    """Check what a first live order needs, read-only, with the fix for each failure.
 
-    Exit code 0 when nothing failed (warnings allowed), 1 otherwise.
+    Key, wallet type and funder, deployment, API credentials, pUSD and unwrapped USDC.e,
+    approvals (v1, neg-risk, v2), geoblock, clock skew, SDK and venue versions, sizing
+    against the minimum order size. Exit code 0 when nothing failed (warnings allowed),
+    1 otherwise.
     """
     import asyncio  # noqa: PLC0415
 

@@ -80,7 +80,7 @@ def _opt(value: object | None) -> str:
 
 
 def status(as_json: JsonOption = False) -> None:
-    """Mode, cash, equity, exposure, PnL, open orders, breakers, kill switch, audit tail."""
+    """Mode, cash, equity, exposure, PnL, positions, open orders, breakers, kill switch."""
 
     async def work(service: StoreService) -> Any:
         return await service.status()
