@@ -97,6 +97,9 @@ sell_order_type = "FAK"
 [execution]
 on_shutdown = "leave"
 reply_timeout_s = 5
+
+[web]
+enabled = false
 """
 
 
@@ -107,13 +110,12 @@ class EngineProcess:
             [
                 sys.executable,
                 "-m",
-                "polytail.engine",
+                "polytail",
                 "--config",
                 str(config),
-                "--since",
-                "0",
-                "--poll",
-                "0.1",
+                "run",
+                "--live",
+                "--i-understand-live-trading",
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -128,7 +130,7 @@ class EngineProcess:
         while time.monotonic() < deadline:
             if selector.select(timeout=0.2):
                 line = self.proc.stdout.readline()
-                if line.strip() == b"ready":
+                if line.startswith(b"[LIVE] ready"):
                     return
                 if not line and self.proc.poll() is not None:
                     break

@@ -6,6 +6,7 @@ import dataclasses
 from importlib.metadata import version
 
 from polymarket._internal.environment import PRODUCTION_CONFIG, get_environment_config
+from polymarket._internal.wallet import classify_wallet_type
 
 from polytail.config.schema import VenueSettings
 from polytail.venue import sdk_compat
@@ -74,3 +75,19 @@ def test_the_private_request_builders_still_exist() -> None:
         {"asset_type": "COLLATERAL", "signature_type": 2},
     )
     assert callable(post.build_post_order_request)
+
+
+def test_the_wallets_a_key_derives_are_the_ones_the_sdk_classifies() -> None:
+    signer = "0x1111111111111111111111111111111111111111"
+    derivation = PRODUCTION_CONFIG.wallet_derivation
+    for kind, addresses in sdk_compat.derived_wallets(signer).items():
+        for wallet in addresses:
+            assert classify_wallet_type(signer=signer, wallet=wallet, config=derivation) == kind
+
+
+def test_the_contracts_polytail_checks_approvals_for_are_the_sdks() -> None:
+    found = sdk_compat.contracts()
+    assert found.collateral == PRODUCTION_CONFIG.collateral_token
+    assert found.exchange_v3 == PRODUCTION_CONFIG.exchange_v3
+    assert found.router == PRODUCTION_CONFIG.protocol_v2_router
+    assert len({getattr(found, f.name) for f in dataclasses.fields(found)}) == 9

@@ -1,4 +1,5 @@
-"""`polytail leaders`: the leaders worth copying (`discover`; docs/BACKTEST.md)."""
+"""`polytail leaders`: the leaders you copy (`list`) and those worth copying (`discover`;
+docs/BACKTEST.md)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from polytail.cli import status_cmds
 from polytail.cli.backtest_cmd import settings_from_options
 from polytail.cli.common import STATE, fail, load_config_or_exit
 
@@ -17,7 +19,10 @@ if TYPE_CHECKING:
     from polytail.config.schema import PolytailConfig
     from polytail.domain.ids import Address
 
-app = typer.Typer(help="Leaders: find wallets worth copying.", no_args_is_help=True)
+app = typer.Typer(
+    help="Leaders: the wallets you copy, and finding wallets worth copying.", no_args_is_help=True
+)
+app.command("list")(status_cmds.leaders_list)
 
 
 @app.command("discover")

@@ -10,7 +10,18 @@ from typing import Annotated
 import typer
 
 from polytail import __version__
-from polytail.cli import backtest_cmd, config_cmds, feeds_cmd, leaders_cmd, setup_cmds, sim_cmd
+from polytail.cli import (
+    backtest_cmd,
+    config_cmds,
+    demo_cmd,
+    doctor_cmd,
+    feeds_cmd,
+    leaders_cmd,
+    run_cmd,
+    setup_cmds,
+    sim_cmd,
+    status_cmds,
+)
 from polytail.cli.common import STATE, UserError
 
 app = typer.Typer(
@@ -65,6 +76,15 @@ app.command("sim")(sim_cmd.sim)
 app.add_typer(feeds_cmd.app, name="feeds")
 app.command("backtest")(backtest_cmd.backtest)
 app.add_typer(leaders_cmd.app, name="leaders")
+app.command("run")(run_cmd.run)
+app.command("demo")(demo_cmd.demo)
+app.command("doctor")(doctor_cmd.doctor)
+app.command("status")(status_cmds.status)
+app.command("positions")(status_cmds.positions)
+app.command("orders")(status_cmds.orders)
+app.command("decisions")(status_cmds.decisions)
+app.command("audit")(status_cmds.audit)
+app.command("kill")(status_cmds.kill)
 
 
 def run() -> None:

@@ -138,6 +138,9 @@ class Pipeline:
         self._fees: dict[str, Usdc] = {}  # worst-case fee of an intent about to be written
         self._high_water: dict[TokenId, Price] = {}
         self._exit_skips: set[str] = set()
+        self.kill_switch = False  # operator controls, kept across view rebuilds
+        self.paused: frozenset[Address] = frozenset()
+        self.marks: dict[TokenId, Price] = {}  # last marks of the positions held
         orders.listener = self
 
     # --- startup ------------------------------------------------------------------------------
@@ -212,6 +215,21 @@ class Pipeline:
             open_sells=sells,
             leaders=stats,
             lot_versions={key: versions[key] for key in held if ledger.held_for(*key).units},
+            kill_switch=self.kill_switch,
+            paused_leaders=self.paused,
+        )
+
+    def set_controls(
+        self, *, kill_switch: bool | None = None, paused: Iterable[Address] | None = None
+    ) -> None:
+        """The operator's controls the policy reads: the kill switch (no new order, exits
+        included) and the paused leaders (no new positions; their exits still follow)."""
+        if kill_switch is not None:
+            self.kill_switch = kill_switch
+        if paused is not None:
+            self.paused = frozenset(paused)
+        self.view = self.view.with_controls(
+            kill_switch=self.kill_switch, paused_leaders=self.paused
         )
 
     @staticmethod
@@ -522,6 +540,7 @@ class Pipeline:
         """New marks: equity and leader PnL into the view; new peaks persisted."""
         now_ms = self.clock.now_ms()
         ledger = self.orders.ledger
+        self.marks = dict(marks)
         valuation = value_at(ledger, marks, now_ms)
         leader_pnl = {leader: v.pnl for leader, v in valuation.leaders.items()}
         self.view = self.view.marked(equity=valuation.equity, leader_pnl=leader_pnl)

@@ -9,12 +9,16 @@ a backtest builds its own (replay fills, replay books, a paper broker on them, a
     engine = await build_paper(config, fills=source)          # or build_live(config, secrets, ...)
     await engine.run(stop)                                     # until stop.set()
 
-`run` reconciles before the first order, then runs three loops on one event loop: the
-intake (each leader fill through the pipeline), the broker's fill reports, and the
-housekeeping pass (order polling and time limits, paper book crossings, exit rules,
-marks, resolutions and redemptions). One lock serialises them, so an order is never
-changed by two of them at once. Shutdown stops the intake, cancels or leaves resting
-orders (`execution.on_shutdown`), and closes the broker, the venue clients and the store.
+`run` reconciles before the first order (retrying with backoff while the venue does not
+answer), then runs three loops on one event loop: the intake (first the fills recorded
+but never decided, e.g. by a run that crashed between the two, then each new leader fill
+through the pipeline), the broker's fill reports, and the housekeeping pass (order
+polling and time limits, paper book crossings, exit rules, marks, resolutions and
+redemptions). One lock serialises them, so an order is never changed by two of them at
+once, and each loop is supervised: one that fails is reported and restarted with backoff
+while the others go on. Shutdown lets the fill or report in hand finish, stops the
+loops, cancels or leaves resting orders (`execution.on_shutdown`), and closes the
+broker, the venue clients and the store.
 """
 
 from __future__ import annotations
@@ -37,7 +41,13 @@ from polytail.domain.market import Market
 from polytail.domain.money import Price, Rounding, Shares, Usdc, to_units
 from polytail.domain.orders import OrderIntent
 from polytail.engine.clock import WallClock
-from polytail.engine.events import Component, EngineError, EventBus
+from polytail.engine.events import (
+    Component,
+    ComponentState,
+    ComponentStatus,
+    EngineError,
+    EventBus,
+)
 from polytail.engine.pipeline import (
     BookSource,
     EngineClock,
@@ -60,6 +70,9 @@ from polytail.venue.trading import ApiCredentials, LiveTrading
 
 log = structlog.get_logger(__name__)
 LEADER_VALUE_MAX_AGE_MS = 10 * 60 * 1000  # bankroll sizing: a leader's value is re-read this often
+RESTART_MIN_S = 1.0  # a failed start or loop is retried after this, doubling up to the max
+RESTART_MAX_S = 60.0
+BACKLOG_MARGIN_MS = 60_000  # undecided fills are taken back this much beyond the max fill age
 
 
 @dataclass
@@ -200,31 +213,132 @@ class Engine:
             if leader.enabled and leader.sizing.mode is SizingMode.BANKROLL
         }
 
-    async def run(self, stop: asyncio.Event, *, opening_cash: Usdc | None = None) -> None:
-        await self.start(opening_cash=opening_cash)
-        tasks = [
-            asyncio.create_task(self._intake(), name="intake"),
-            asyncio.create_task(self._reports(), name="reports"),
-            asyncio.create_task(self._housekeeping(), name="housekeeping"),
-        ]
+    async def run(
+        self,
+        stop: asyncio.Event,
+        *,
+        opening_cash: Usdc | None = None,
+        stop_timeout_s: float = 30.0,
+    ) -> None:
+        """Start (retrying while the venue does not answer), run until `stop` is set, then
+        shut down. A fill, report or housekeeping pass in hand when `stop` is set is
+        finished first (for at most `stop_timeout_s`); no new one is started."""
         try:
-            await stop.wait()
+            if not await self._start_until_up(stop, opening_cash):
+                return
+            tasks = [
+                asyncio.create_task(self._supervised("intake", Component.PIPELINE, self._intake)),
+                asyncio.create_task(
+                    self._supervised("reports", Component.BROKER, self._reports, degrade=True)
+                ),
+                asyncio.create_task(
+                    self._supervised("housekeeping", Component.HOUSEKEEPING, self._housekeeping)
+                ),
+            ]
+            try:
+                await stop.wait()
+            finally:
+                await self._stop_loops(tasks, stop_timeout_s)
         finally:
+            await self.shutdown()
+
+    async def _start_until_up(self, stop: asyncio.Event, opening_cash: Usdc | None) -> bool:
+        """`start`, retried with backoff (reported as the broker DOWN) until it succeeds or
+        `stop` is set. False when stopped first."""
+        delay = RESTART_MIN_S
+        while not stop.is_set():
+            try:
+                await self.start(opening_cash=opening_cash)
+                return True
+            except Exception as error:
+                log.exception("engine start failed; retrying", in_s=delay)
+                message = f"start failed ({type(error).__name__}: {error}); retrying in {delay:g} s"
+                now_ms = self.now_ms()
+                self.bus.publish(
+                    ComponentStatus(Component.BROKER, ComponentState.DOWN, message, now_ms)
+                )
+                self.bus.publish(EngineError(Component.EXECUTION, message, now_ms))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+            delay = min(RESTART_MAX_S, delay * 2)
+        return False
+
+    async def _stop_loops(self, tasks: list[asyncio.Task[None]], timeout_s: float) -> None:
+        """Let the work in hand finish (the loops hold the lock while working), then cancel
+        the loops where they wait for more."""
+        try:
+            async with asyncio.timeout(timeout_s):
+                await self.lock.acquire()
+        except TimeoutError:
+            log.warning("work in hand did not finish in time; cancelling it", timeout_s=timeout_s)
+        try:
             for task in tasks:
                 task.cancel()
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            await self.shutdown()
+        finally:
+            if self.lock.locked():
+                self.lock.release()
+
+    async def _supervised(
+        self,
+        name: str,
+        component: str,
+        loop: Callable[[], Awaitable[None]],
+        *,
+        degrade: bool = False,
+    ) -> None:
+        """Run `loop`; when it fails, report it and start it again with backoff. The other
+        loops go on meanwhile. `degrade`: the component is reported DEGRADED until then."""
+        delay = RESTART_MIN_S
+        while True:
+            try:
+                await loop()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                log.exception("engine loop failed; restarting", loop=name, in_s=delay)
+                message = (
+                    f"{name} failed ({type(error).__name__}: {error}); restarting in {delay:g} s"
+                )
+                now_ms = self.now_ms()
+                self.bus.publish(EngineError(component, message, now_ms))
+                if degrade:
+                    state = ComponentState.DEGRADED
+                    self.bus.publish(ComponentStatus(component, state, message, now_ms))
+            await asyncio.sleep(delay)
+            delay = min(RESTART_MAX_S, delay * 2)
+
+    def undecided_fills(self) -> list[LeaderFill]:
+        """Recorded fills of watched leaders with no decision yet: the merger records a
+        fill before handing it out, so a crash in between leaves it here (it is skipped as
+        too old when it is). Fills recorded within the longest max fill age (+ a margin)."""
+        ages = [self.config.filters.max_fill_age_s]
+        ages += [leader.filters.max_fill_age_s for leader in self.config.leaders]
+        since_ms = self.now_ms() - int(max(ages) * 1000) - BACKLOG_MARGIN_MS
+        with self.store.read() as tx:
+            fills = tx.fills.undecided(self.account, since_ms=since_ms)
+        watched = set(self.watched())
+        return [fill for fill in fills if fill.wallet in watched]
 
     async def _intake(self) -> None:
+        backlog = await asyncio.to_thread(self.undecided_fills)
+        if backlog:
+            log.info("deciding fills recorded but never decided", count=len(backlog))
+        for fill in backlog:
+            await self._handle(fill)
         async for fill in self.edges.fills:
-            async with self.lock:
-                try:
-                    await self.pipeline.handle(fill)
-                except Exception as error:  # the fill stays undecided: a re-delivery retries
-                    log.exception("fill failed", fill_id=fill.fill_id)
-                    self.bus.publish(EngineError(Component.PIPELINE, str(error), self.now_ms()))
+            await self._handle(fill)
+
+    async def _handle(self, fill: LeaderFill) -> None:
+        async with self.lock:
+            try:
+                await self.pipeline.handle(fill)
+            except Exception as error:  # the fill stays undecided: the next start retries it
+                log.exception("fill failed", fill_id=fill.fill_id)
+                self.bus.publish(EngineError(Component.PIPELINE, str(error), self.now_ms()))
 
     async def _reports(self) -> None:
         async for report in self.edges.broker.reports():
@@ -271,16 +385,28 @@ class Engine:
             await self.pipeline.check_resolutions()
 
     async def shutdown(self) -> None:
-        async with self.lock:
-            if self.config.execution.on_shutdown == "cancel":
-                try:
-                    await self.orders.cancel_all()
-                except Exception as error:
-                    log.warning("cancelling resting orders failed", error=str(error))
-            await self.edges.broker.close()
-            for close in self.edges.closers:
+        """Cancel (or leave) resting orders, then close the broker, the clients and the
+        store. Each step runs even when an earlier one failed."""
+        if self.ready.is_set() and self.config.execution.on_shutdown == "cancel":
+            try:
+                await self.orders.cancel_all()
+            except Exception as error:
+                log.warning("cancelling resting orders failed", error=str(error))
+        for close in (self.edges.broker.close, *self.edges.closers):
+            try:
                 await close()
-            self.store.close()
+            except Exception as error:
+                log.warning("closing failed", error=str(error))
+        self.store.close()
+
+    def reload(self, config: PolytailConfig) -> list[Address]:
+        """Apply a new configuration's leaders, filters, sizing, pricing, exits and risk
+        (the caller holds `lock` and has checked that nothing else changed). Returns the
+        leaders that became watched, whose positions the caller seeds (`watch_leader`)."""
+        before = set(self.watched())
+        self.config = config
+        self.pipeline.policy = Policy.from_config(config)
+        return [leader for leader in self.watched() if leader not in before]
 
     def now_ms(self) -> int:
         return self.edges.clock.now_ms()

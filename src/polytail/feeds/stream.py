@@ -171,7 +171,9 @@ class StreamFeed:
     async def _watchdog(self) -> None:
         interval = max(0.05, min(self.settings.stale_after_s / 2, 1.0))
         while True:
-            await asyncio.sleep(interval)
+            # While not connected, look often: readiness (and `/ready`) waits for this.
+            waiting = self.health.state in (FeedState.STARTING, FeedState.DOWN)
+            await asyncio.sleep(min(interval, 0.05) if waiting else interval)
             connected = self.rtds.socket.connected
             if connected and self.health.state in (FeedState.STARTING, FeedState.DOWN):
                 self.health.set(FeedState.READY, "connected")

@@ -163,9 +163,11 @@ class Notifier:
 
     # --- lifecycle -----------------------------------------------------------------------
     async def start(self) -> None:
-        self._subscription = self._bus.subscribe("notifier", maxsize=self._queue_size)
         for channel in self._channels:
             await channel.start()
+        # Subscribed last, with no await after it: a notifier replacing another (a config
+        # reload) takes over exactly where the old one's `stop` unsubscribes.
+        self._subscription = self._bus.subscribe("notifier", maxsize=self._queue_size)
         self._tasks.append(asyncio.create_task(self._consume(), name="notifier"))
         if self._digest_at and any(NoticeKind.DIGEST in c.kinds for c in self._channels):
             self._tasks.append(asyncio.create_task(self._digests(), name="notifier-digest"))

@@ -31,7 +31,7 @@ from eth_utils.crypto import keccak
 
 from polytail.sim.engine import LedgerError
 from polytail.sim.markets import Market
-from polytail.sim.signing import CTF, POSITION_MANAGER, PUSD
+from polytail.sim.signing import CTF, POSITION_MANAGER, PUSD, USDC_E
 
 COLLATERAL_ADAPTER = "0xAdA100Db00Ca00073811820692005400218FcE1f"
 NEG_RISK_COLLATERAL_ADAPTER = "0xadA2005600Dec949baf300f4C6120000bDB6eAab"
@@ -126,6 +126,9 @@ class Contracts:
         if head == BALANCE_OF_20 and _same(to, PUSD):
             (owner,) = _args(["address"], data)
             return _word(engine.balance(self._wallet(owner)))
+        if head == BALANCE_OF_20 and _same(to, USDC_E):
+            (owner,) = _args(["address"], data)
+            return _word(self.exchange.usdce.get(self._wallet(owner), 0))
         if head == ALLOWANCE and _same(to, PUSD):
             owner, spender = _args(["address", "address"], data)
             return _word(engine.allowance(self._wallet(owner), spender))

@@ -138,6 +138,10 @@ class Exchange:
         self.trades: list[ClobTrade] = []
         self.trades_by_id: dict[str, ClobTrade] = {}
         self.volume: dict[str, int] = {}
+        self.usdce: dict[str, int] = {}  # USDC.e not yet wrapped into pUSD, by wallet
+        # what the venue says about itself: `GET /version`, and the geoblock answer
+        self.clob_version = 2
+        self.geoblock: dict[str, object] = {"blocked": False, "country": "ZZ", "region": ""}
         self.settle_delays = settle_delays
         self.engine_down_until = 0.0
         self.post_only_until = 0.0

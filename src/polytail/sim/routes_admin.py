@@ -84,7 +84,22 @@ def routes(exchange: Exchange, token: str) -> list[Route]:
         for condition_id, amount in (body.get("shares") or {}).items():
             exchange.split(wallet, condition_id, units(amount), fund=True)
         address = exchange.wallets[wallet.lower()].address
+        if body.get("usdce"):
+            exchange.usdce[address] = exchange.usdce.get(address, 0) + units(body["usdce"])
         return {"wallet": address, "pusd": text(exchange.engine.balance(address))}
+
+    def venue(body: dict[str, Any]) -> dict[str, Any]:
+        """What the venue says about itself: its order version, the geoblock answer."""
+        if "clob_version" in body:
+            exchange.clob_version = int(body["clob_version"])
+        if "geoblock" in body:
+            given = dict(body["geoblock"])
+            exchange.geoblock = {
+                "blocked": bool(given.get("blocked", False)),
+                "country": str(given.get("country", "ZZ")),
+                "region": str(given.get("region", "")),
+            }
+        return {"clob_version": exchange.clob_version, "geoblock": exchange.geoblock}
 
     def approve(body: dict[str, Any]) -> dict[str, Any]:
         wallet = exchange.wallets[str(body["wallet"]).lower()].address
@@ -206,6 +221,7 @@ def routes(exchange: Exchange, token: str) -> list[Route]:
         "/state": (state, ["GET"]),
         "/fund": (fund, ["POST"]),
         "/approve": (approve, ["POST"]),
+        "/venue": (venue, ["POST"]),
         "/split": (split, ["POST"]),
         "/trade": (scripted_trade, ["POST"]),
         "/burst": (burst, ["POST"]),

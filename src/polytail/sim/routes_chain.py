@@ -147,9 +147,9 @@ def relayer_routes(exchange: Exchange) -> list[Route]:
     return [Route("/deployed", deployed)]
 
 
-def geoblock_routes(_: Exchange) -> list[Route]:
+def geoblock_routes(exchange: Exchange) -> list[Route]:
     async def geoblock(request: Request) -> Response:
         host = request.client.host if request.client else "127.0.0.1"
-        return reply({"blocked": False, "ip": host, "country": "ZZ", "region": ""})
+        return reply({**exchange.geoblock, "ip": host})
 
     return [Route("/geoblock", geoblock), Route("/geoblock/", geoblock)]

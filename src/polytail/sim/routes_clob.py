@@ -37,7 +37,7 @@ def routes(exchange: Exchange) -> list[Route]:
         return reply(exchange.now())
 
     async def version(_: Request) -> Response:
-        return reply({"version": 2})
+        return reply({"version": exchange.clob_version})
 
     async def book(request: Request) -> Response:
         return reply(exchange.book_snapshot(token_param(request)))

@@ -60,9 +60,16 @@ class AdminClient:
         name: str | None = None,
         approve: bool = True,
         shares: dict[str, str] | None = None,
+        usdce: str | None = None,
     ) -> Any:
         body: dict[str, Any] = {"wallet": wallet, "pusd": pusd, "approve": approve}
-        body.update({k: v for k, v in (("owner", owner), ("kind", kind), ("name", name)) if v})
+        body.update(
+            {
+                k: v
+                for k, v in (("owner", owner), ("kind", kind), ("name", name), ("usdce", usdce))
+                if v
+            }
+        )
         if shares:
             body["shares"] = shares
         return self.call("POST", "fund", body)
@@ -76,6 +83,17 @@ class AdminClient:
         if approved is not None:
             body["approved"] = approved
         return self.call("POST", "approve", body)
+
+    def venue(
+        self, *, clob_version: int | None = None, geoblock: dict[str, Any] | None = None
+    ) -> Any:
+        """Set what the venue says about itself (`/version`, the geoblock answer)."""
+        body: dict[str, Any] = {}
+        if clob_version is not None:
+            body["clob_version"] = clob_version
+        if geoblock is not None:
+            body["geoblock"] = geoblock
+        return self.call("POST", "venue", body)
 
     def trade(
         self,

@@ -1,5 +1,11 @@
 """The audit log: who did what and when (orders placed, configuration changed, operator
-commands). Append-only; order state changes have their own trail in `order_events`."""
+commands). Append-only.
+
+Order changes are written once, in the transaction that changes the order, to
+`order_events` (the hot path pays for one insert, never two); `trail` reads both tables
+as one log, so `polytail audit` shows every order change beside every configuration
+change and operator command, in time order.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +17,9 @@ from sqlalchemy import insert, select
 
 from polytail.config.redaction import REDACTOR
 from polytail.domain.ids import AccountId
+from polytail.domain.money import Shares
 from polytail.store.context import TxContext
-from polytail.store.schema import AuditRow
+from polytail.store.schema import AuditRow, OrderEventRow, OrderRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,3 +64,45 @@ class AuditRepository:
             )
             for row in self._connection.execute(query.limit(limit))
         ]
+
+    def trail(
+        self, *, account: AccountId | None = None, limit: int = 100, since_ms: int = 0
+    ) -> list[AuditEntry]:
+        """Operator and configuration entries together with every order change, newest first.
+
+        An order change appears as actor = what reported it (`intent`, `reply`, `poll`,
+        `user_ws`, `reconcile`, ...), action = `order <STATE>`, subject = the client id.
+        """
+        entries = [e for e in self.recent(account=account, limit=limit) if e.at_ms >= since_ms]
+        query = (
+            select(OrderEventRow, OrderRow.account, OrderRow.side, OrderRow.token_id)
+            .join(OrderRow, OrderRow.client_id == OrderEventRow.client_id)
+            .where(OrderEventRow.at_ms >= since_ms)
+            .order_by(OrderEventRow.at_ms.desc(), OrderEventRow.id.desc())
+            .limit(limit)
+        )
+        if account is not None:
+            query = query.where(OrderRow.account == account)
+        for row in self._connection.execute(query):
+            detail: dict[str, Any] = {
+                "from": row.from_state,
+                "to": row.to_state,
+                "side": row.side,
+                "token_id": row.token_id,
+                "filled": str(Shares(row.filled)),
+            }
+            for name in ("venue_order_id", "error", "detail"):
+                if getattr(row, name):
+                    detail[name] = getattr(row, name)
+            entries.append(
+                AuditEntry(
+                    at_ms=row.at_ms,
+                    actor=row.source,
+                    action=f"order {row.to_state}",
+                    subject=row.client_id,
+                    account=AccountId(row.account),
+                    detail=detail,
+                )
+            )
+        entries.sort(key=lambda entry: entry.at_ms, reverse=True)
+        return entries[:limit]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from polytail.domain.decisions import Action, Decision, ReasonCode
 from polytail.domain.fills import Side
@@ -96,3 +96,28 @@ class DecisionRepository:
             query = query.where(DecisionRow.action == action.value)
         query = query.order_by(DecisionRow.decided_at_ms.desc(), DecisionRow.id.desc())
         return [_decision(row) for row in self._connection.execute(query.limit(limit))]
+
+    def counts(self, account: AccountId) -> dict[tuple[Address | None, Action], int]:
+        """How many copies and skips of each leader's fills (None: exit rules)."""
+        query = (
+            select(DecisionRow.leader, DecisionRow.action, func.count())
+            .where(DecisionRow.account == account)
+            .group_by(DecisionRow.leader, DecisionRow.action)
+        )
+        return {
+            (None if leader is None else Address(leader), Action(action)): int(count)
+            for leader, action, count in self._connection.execute(query)
+        }
+
+    def between(self, account: AccountId, *, since_ms: int, until_ms: int) -> list[Decision]:
+        """Decisions made in [since_ms, until_ms), oldest first."""
+        query = (
+            select(DecisionRow)
+            .where(
+                DecisionRow.account == account,
+                DecisionRow.decided_at_ms >= since_ms,
+                DecisionRow.decided_at_ms < until_ms,
+            )
+            .order_by(DecisionRow.decided_at_ms, DecisionRow.id)
+        )
+        return [_decision(row) for row in self._connection.execute(query)]

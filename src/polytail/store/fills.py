@@ -13,13 +13,13 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any, Final
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, func, select, update
 
 from polytail.domain.fills import FeedSource, LatencyStamps, LeaderFill, Role, Side
-from polytail.domain.ids import Address, ConditionId, FillId, TokenId, TxHash
+from polytail.domain.ids import AccountId, Address, ConditionId, FillId, TokenId, TxHash
 from polytail.domain.money import Shares, Usdc
 from polytail.store.context import TxContext
-from polytail.store.schema import FeedCursor, FillSeen
+from polytail.store.schema import DecisionRow, FeedCursor, FillSeen
 from polytail.store.sql import insert_many_if_absent, upsert
 
 _BATCH: Final = 500  # rows per INSERT (well under SQLite's bound-parameter limit)
@@ -159,6 +159,57 @@ class FillRepository:
             query = select(FillSeen.fill_id).where(FillSeen.fill_id.in_(batch))
             found.update(FillId(value) for value in self._connection.execute(query).scalars())
         return found
+
+    def undecided(
+        self, account: AccountId, *, since_ms: int, limit: int = 10_000
+    ) -> list[LeaderFill]:
+        """Fills recorded since `since_ms` that `account` has no decision about, oldest first.
+
+        The merger records a fill before it hands it out, so a crash in between leaves it
+        recorded and never handed out again: the engine takes these at start-up.
+        """
+        decided = exists().where(
+            DecisionRow.account == account, DecisionRow.fill_id == FillSeen.fill_id
+        )
+        query = (
+            select(FillSeen)
+            .where(FillSeen.first_seen_ms >= since_ms, ~decided)
+            .order_by(FillSeen.timestamp, FillSeen.first_seen_ms, FillSeen.fill_id)
+            .limit(limit)
+        )
+        return [_fill(row) for row in self._connection.execute(query)]
+
+    def labels(self, tokens: Iterable[TokenId]) -> dict[TokenId, tuple[str, str]]:
+        """(market slug, outcome name) of each token, as the leader fills reported them."""
+        wanted = list(dict.fromkeys(tokens))
+        found: dict[TokenId, tuple[str, str]] = {}
+        for start in range(0, len(wanted), _BATCH):
+            query = (
+                select(FillSeen.token_id, FillSeen.slug, FillSeen.outcome)
+                .where(FillSeen.token_id.in_(wanted[start : start + _BATCH]))
+                .order_by(FillSeen.first_seen_ms.desc())
+            )
+            for row in self._connection.execute(query):
+                token = TokenId(row.token_id)
+                if token not in found or not found[token][0]:
+                    found[token] = (row.slug, row.outcome)
+        return found
+
+    def last_seen(self, wallets: Iterable[Address]) -> dict[Address, int]:
+        """The newest fill's venue time (Unix s) of each wallet that has one."""
+        query = (
+            select(FillSeen.wallet, func.max(FillSeen.timestamp))
+            .where(FillSeen.wallet.in_(list(wallets)))
+            .group_by(FillSeen.wallet)
+        )
+        return {Address(wallet): int(at) for wallet, at in self._connection.execute(query)}
+
+    def count_seen(self, *, since_ms: int, until_ms: int) -> int:
+        """Fills first recorded in [since_ms, until_ms)."""
+        query = select(func.count()).where(
+            FillSeen.first_seen_ms >= since_ms, FillSeen.first_seen_ms < until_ms
+        )
+        return int(self._connection.execute(query).scalar() or 0)
 
     def recent(self, *, wallet: Address | None = None, limit: int = 100) -> list[LeaderFill]:
         """The newest fills by venue time, optionally of one wallet."""

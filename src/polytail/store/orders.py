@@ -240,6 +240,19 @@ class OrderRepository:
         )
         return [_order(row) for row in self._connection.execute(query)]
 
+    def created_between(self, account: AccountId, *, since_ms: int, until_ms: int) -> list[Order]:
+        """Orders created in [since_ms, until_ms), oldest first."""
+        query = (
+            select(OrderRow)
+            .where(
+                OrderRow.account == account,
+                OrderRow.created_at_ms >= since_ms,
+                OrderRow.created_at_ms < until_ms,
+            )
+            .order_by(OrderRow.created_at_ms, OrderRow.client_id)
+        )
+        return [_order(row) for row in self._connection.execute(query)]
+
     def events(self, client_id: ClientOrderId) -> list[OrderEvent]:
         query = (
             select(OrderEventRow)

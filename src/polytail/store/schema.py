@@ -57,7 +57,11 @@ class FillSeen(Base):
     """Every merged leader fill, first sighting wins; later sightings only fill gaps."""
 
     __tablename__ = "fills_seen"
-    __table_args__ = (Index("ix_fills_seen_wallet_timestamp", "wallet", "timestamp"),)
+    __table_args__ = (
+        Index("ix_fills_seen_wallet_timestamp", "wallet", "timestamp"),
+        # the engine's start-up pass over recently recorded fills (`FillRepository.undecided`)
+        Index("ix_fills_seen_first_seen", "first_seen_ms"),
+    )
 
     fill_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     wallet: Mapped[str] = mapped_column(String(ADDRESS))

@@ -31,6 +31,26 @@ class ClobPublic:
     def __init__(self, http: HttpCore) -> None:
         self.http = http
 
+    async def server_time(self) -> int:
+        """The CLOB's clock, Unix seconds (`GET /time` answers a bare integer)."""
+        raw = await self.http.get_json("/time", family="clob")
+        if isinstance(raw, dict):
+            raw = raw.get("time", raw.get("timestamp"))
+        if isinstance(raw, bool) or not isinstance(raw, int | str):
+            raise MalformedRow("clob /time", "time", "is not an integer", raw)
+        try:
+            return int(raw)
+        except ValueError:
+            raise MalformedRow("clob /time", "time", "is not an integer", raw) from None
+
+    async def version(self) -> int:
+        """The order version the CLOB expects (`GET /version`: `{"version": 2}`)."""
+        raw = await self.http.get_json("/version", family="clob")
+        value = raw.get("version") if isinstance(raw, dict) else raw
+        if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+            raise MalformedRow("clob /version", "version", "is not an integer", raw)
+        return int(value)
+
     async def book(self, token: TokenId) -> OrderBook:
         raw = await self.http.get_json("/book", family="clob.book", params={"token_id": token})
         return book_from_clob(raw)

@@ -3,10 +3,11 @@
 The SDK has no public way to (1) point a client at other base URLs, which tests and the
 local exchange need, (2) refresh the CLOB's cached balance and allowance
 (`/balance-allowance/update`), which polytail does after wraps and approvals and before
-retrying a balance rejection, or (3) read an order reply without the SDK's
-normalisation (see `post_signed_order`). These use private SDK modules, so they live
-here, each in one function, and `tests/venue/test_sdk_compat.py` fails loudly when an SDK upgrade
-moves them. Upgrade the pin only together with that test.
+retrying a balance rejection, (3) read an order reply without the SDK's
+normalisation (see `post_signed_order`), or (4) list the wallets a key derives and the
+contract addresses it trades with, which `polytail doctor` checks. These use private SDK
+modules, so they live here, each in one function, and `tests/venue/test_sdk_compat.py`
+fails loudly when an SDK upgrade moves them. Upgrade the pin only together with that test.
 """
 
 from __future__ import annotations
@@ -19,7 +20,13 @@ from eth_utils.crypto import keccak
 from polymarket._internal.actions import account as _account
 from polymarket._internal.actions.orders import post as _post
 from polymarket._internal.environment import PRODUCTION_CONFIG, create_environment
-from polymarket._internal.wallet import signature_type_for
+from polymarket._internal.wallet import (
+    derive_beacon_deposit_wallet_address,
+    derive_proxy_wallet_address,
+    derive_safe_wallet_address,
+    derive_uups_deposit_wallet_address,
+    signature_type_for,
+)
 
 from polytail.config.schema import VenueSettings
 
@@ -154,3 +161,57 @@ def order_hash(client: AsyncSecureClient, signed: SignedOrder, *, v2: bool, neg_
         )
     )
     return "0x" + keccak(b"\x19\x01" + separator + struct).hex()
+
+
+WalletKind = Literal["EOA", "POLY_PROXY", "GNOSIS_SAFE", "DEPOSIT_WALLET"]
+
+
+def derived_wallets(signer: str, *, chain_id: int = 137) -> dict[WalletKind, tuple[str, ...]]:
+    """Every wallet address the SDK derives from a signer (CREATE2), by wallet type.
+
+    A deposit wallet has two: the current beacon-proxy derivation and the older UUPS one.
+    Private API: the derivations in `polymarket._internal.wallet` with the environment's
+    `wallet_derivation` factories, exactly what `AsyncSecureClient.create` classifies by.
+    """
+    config = dataclasses.replace(PRODUCTION_CONFIG, chain_id=chain_id).wallet_derivation
+    return {
+        "EOA": (signer,),
+        "POLY_PROXY": (derive_proxy_wallet_address(signer, config),),
+        "GNOSIS_SAFE": (derive_safe_wallet_address(signer, config),),
+        "DEPOSIT_WALLET": (
+            derive_beacon_deposit_wallet_address(signer, config),
+            derive_uups_deposit_wallet_address(signer, config),
+        ),
+    }
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Contracts:
+    """The contracts a trading wallet must approve (polymarket-api.md §1.9), by address."""
+
+    collateral: str  # pUSD
+    conditional_tokens: str  # CTF: v1 outcome tokens (standard and neg-risk)
+    position_manager: str  # Protocol V2 positions
+    standard_exchange: str  # CTF Exchange V2
+    neg_risk_exchange: str  # Neg Risk CTF Exchange V2
+    exchange_v3: str  # Protocol V2 markets
+    collateral_adapter: str  # redeems standard CTF markets
+    neg_risk_collateral_adapter: str  # redeems neg-risk CTF markets
+    router: str  # redeems Protocol V2 markets
+
+
+def contracts() -> Contracts:
+    """The production contract addresses the SDK signs and approves for (private API:
+    `PRODUCTION_CONFIG`; the same fields `setup_trading_approvals` reads)."""
+    config = PRODUCTION_CONFIG
+    return Contracts(
+        collateral=config.collateral_token,
+        conditional_tokens=config.conditional_tokens,
+        position_manager=config.position_manager,
+        standard_exchange=config.standard_exchange,
+        neg_risk_exchange=config.neg_risk_exchange,
+        exchange_v3=config.exchange_v3,
+        collateral_adapter=config.collateral_adapter,
+        neg_risk_collateral_adapter=config.neg_risk_collateral_adapter,
+        router=config.protocol_v2_router,
+    )

@@ -361,9 +361,15 @@ class LiveTrading:
         *,
         sent: bool = False,
     ) -> T:
+        # Counted in the clients' `VenueStats` (through the limiter), like every other call,
+        # so /metrics shows 425 windows and 429s met by orders too.
+        counters = self.limiter.stats.family(family) if self.limiter is not None else None
+
         async def attempt() -> T:
             if self.limiter is not None:
                 await self.limiter.acquire(family)
+            if counters is not None:
+                counters.requests += 1
             try:
                 async with asyncio.timeout(self.timeout_s):
                     return await call()
@@ -371,9 +377,17 @@ class LiveTrading:
                 mapped = sdk_error(error, sent=sent)
                 if isinstance(mapped, RateLimited) and self.limiter is not None:
                     self.limiter.pause(family, mapped.retry_after or 1.0)
+                if counters is not None:
+                    counters.failures += 1
+                    counters.restarts += isinstance(mapped, EngineRestarting)
+                    counters.throttled += isinstance(mapped, RateLimited)
                 raise mapped from error
 
-        return await call_with_retries(attempt, policy)
+        def retried(_: BaseException) -> None:
+            if counters is not None:
+                counters.retries += 1
+
+        return await call_with_retries(attempt, policy, on_retry=retried)
 
     # --- orders -------------------------------------------------------------------------
 
