@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import sys
 import time
 from collections.abc import Mapping
 
-from harness import ROOT, Figure, latency_figures, max_rss_mib, record
+from harness import Figure, latency_figures, max_rss_mib, record  # puts tests/ on the path
 
-sys.path.insert(0, str(ROOT))  # the sample objects and the service double live in tests/
-
+# isort: split
 from tests.support.samples import ACCOUNT, ALICE, T0, YES, copy_decision, fill, order_for
 from tests.support.service import InMemoryService
 

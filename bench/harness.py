@@ -23,7 +23,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.json"
-sys.path.insert(0, str(ROOT / "tests"))
+# Benchmarks reuse the test suite's rigs: as top-level modules (`feeds.rig`) and as the
+# `tests` package their own imports name (`tests.support.sim`).
+sys.path[:0] = [str(ROOT / "tests"), str(ROOT)]
 
 
 @dataclass(frozen=True)
