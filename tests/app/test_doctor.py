@@ -116,6 +116,7 @@ async def test_a_funded_approved_eoa_passes_every_check(sim: RunningSim, tmp_pat
         "geoblock",
         "wallet",
         "wallet deployed",
+        "relayer key (redemption)",
         "API credentials",
         "pUSD balance",
         "USDC.e",
@@ -131,10 +132,37 @@ async def test_a_deployed_proxy_wallet_of_the_key_passes(sim: RunningSim, tmp_pa
     owner: LocalAccount = Account.create()
     proxy = sdk_compat.derived_wallets(owner.address)["POLY_PROXY"][0]
     sim.admin.fund(proxy, pusd="50", owner=owner.address, kind="POLY_PROXY")
-    report = await doctor(sim, tmp_path, owner, "proxy", address=proxy)
+    relayer = sim.admin.relayer_key(owner.address)
+    environ = {
+        **env(owner),
+        "POLYTAIL_RELAYER_API_KEY": relayer["key"],
+        "POLYTAIL_RELAYER_API_KEY_ADDRESS": relayer["address"],
+    }
+    report = await doctor(sim, tmp_path, owner, "proxy", address=proxy, environ=environ)
     assert report.ok, failed(report)
     assert "proxy wallet" in check(report, "wallet").detail
     assert "signature type 1" in check(report, "wallet").detail
+    assert relayer["address"] in check(report, "relayer key (redemption)").detail
+    assert relayer["key"] not in str(report)
+
+
+async def test_a_safe_with_a_builder_key_passes_the_relayer_check(
+    sim: RunningSim, tmp_path: Path
+) -> None:
+    owner: LocalAccount = Account.create()
+    safe = sdk_compat.derived_wallets(owner.address)["GNOSIS_SAFE"][0]
+    sim.admin.fund(safe, pusd="50", owner=owner.address, kind="GNOSIS_SAFE")
+    builder = sim.admin.relayer_key()
+    environ = {
+        **env(owner),
+        "POLYTAIL_BUILDER_API_KEY": builder["key"],
+        "POLYTAIL_BUILDER_API_SECRET": builder["secret"],
+        "POLYTAIL_BUILDER_API_PASSPHRASE": builder["passphrase"],
+    }
+    report = await doctor(sim, tmp_path, owner, "safe", address=safe, environ=environ)
+    relayer = check(report, "relayer key (redemption)")
+    assert relayer.status is Status.PASS and "Builder API key" in relayer.detail
+    assert not any(builder[part] in str(report) for part in ("key", "secret", "passphrase"))
 
 
 # --- one test per failure --------------------------------------------------------------------
@@ -196,6 +224,38 @@ async def test_a_wallet_type_that_does_not_match_the_address_fails_with_the_righ
     assert wallet.status is Status.FAIL
     assert "Safe" in wallet.detail and "wallet.type is proxy" in wallet.detail
     assert wallet.fix == 'set wallet.type = "safe"'
+
+
+async def test_a_proxy_wallet_without_a_relayer_key_fails_the_relayer_check(
+    sim: RunningSim, tmp_path: Path
+) -> None:
+    owner: LocalAccount = Account.create()
+    proxy = sdk_compat.derived_wallets(owner.address)["POLY_PROXY"][0]
+    sim.admin.fund(proxy, pusd="50", owner=owner.address, kind="POLY_PROXY")
+    report = await doctor(sim, tmp_path, owner, "proxy", address=proxy)
+    assert failed(report) == ["relayer key (redemption)"]
+    relayer = check(report, "relayer key (redemption)")
+    assert "relayer" in relayer.detail and "unredeemed" in relayer.detail
+    for variable in (
+        "POLYTAIL_RELAYER_API_KEY",
+        "POLYTAIL_RELAYER_API_KEY_ADDRESS",
+        "POLYTAIL_BUILDER_API_KEY",
+        "POLYTAIL_BUILDER_API_SECRET",
+        "POLYTAIL_BUILDER_API_PASSPHRASE",
+    ):
+        assert variable in relayer.fix
+
+
+async def test_half_a_relayer_key_fails_with_the_missing_variable(
+    sim: RunningSim, tmp_path: Path
+) -> None:
+    account = eoa(sim)
+    environ = {**env(account), "POLYTAIL_RELAYER_API_KEY": "a-relayer-key-value"}
+    report = await doctor(sim, tmp_path, account, environ=environ)
+    relayer = check(report, "relayer key (redemption)")
+    assert relayer.status is Status.FAIL
+    assert "POLYTAIL_RELAYER_API_KEY_ADDRESS is not" in relayer.detail
+    assert "a-relayer-key-value" not in str(report)
 
 
 async def test_a_proxy_wallet_never_deployed_fails(sim: RunningSim, tmp_path: Path) -> None:

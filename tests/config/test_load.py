@@ -155,6 +155,26 @@ slug_keywords_deny = ["{key[2:]}"]
     assert key[2:] not in text and "ABCDEF" not in text
 
 
+def test_relayer_and_builder_keys_in_the_file_are_refused_without_echoing_them(
+    tmp_path: Path,
+) -> None:
+    found = problems(
+        tmp_path,
+        """
+[venue]
+relayer_api_key = "planted-relayer-key-0001"
+builder_api_secret = "planted-builder-secret-0001"
+builder_api_passphrase = "planted-builder-passphrase-0001"
+""",
+    )
+    text = "\n".join(found)
+    assert "venue.relayer_api_key is a secret" in text and "POLYTAIL_RELAYER_API_KEY" in text
+    assert "venue.builder_api_secret is a secret" in text
+    assert "venue.builder_api_passphrase is a secret" in text
+    assert text.count("POLYTAIL_BUILDER_API_SECRET") >= 2
+    assert "planted" not in text
+
+
 def test_per_mode_databases_never_share_a_file(tmp_path: Path) -> None:
     paper = load_config(write(tmp_path, f"data_dir = '{tmp_path}'"), {})
     live = load_config(

@@ -17,6 +17,8 @@ from polytail.app.logs import configure_logging
 from polytail.config.load import load_config
 from polytail.config.redaction import REDACTOR
 from polytail.config.secrets import (
+    BuilderKey,
+    RelayerKey,
     Secret,
     SecretError,
     decrypt_keystore,
@@ -26,16 +28,33 @@ from polytail.config.secrets import (
 
 PLANTED_KEY = "0x" + "5e" * 32
 PLANTED_API_SECRET = "c2VjcmV0LXBsYW50ZWQtZm9yLXRlc3Rz"
+PLANTED_RELAYER_KEY = "7d1e2c3b-0000-4000-a000-plantedrelay1"
+PLANTED_BUILDER = {
+    "POLYTAIL_BUILDER_API_KEY": "8e2f3d4c-0000-4000-a000-plantedbuild1",
+    "POLYTAIL_BUILDER_API_SECRET": "YnVpbGRlci1zZWNyZXQtcGxhbnRlZA==",
+    "POLYTAIL_BUILDER_API_PASSPHRASE": "planted-builder-passphrase-1",
+}
+RELAYER_ADDRESS = "0x" + "2b" * 20  # public: it may be shown
 PLANTED_ENV = {
     "POLYTAIL_PRIVATE_KEY": PLANTED_KEY,
     "POLYTAIL_CLOB_API_KEY": "4f3b1c9e-0000-4000-8000-planted00001",
     "POLYTAIL_CLOB_API_SECRET": PLANTED_API_SECRET,
     "POLYTAIL_CLOB_API_PASSPHRASE": "planted-passphrase-1",
+    "POLYTAIL_RELAYER_API_KEY": PLANTED_RELAYER_KEY,
+    "POLYTAIL_RELAYER_API_KEY_ADDRESS": RELAYER_ADDRESS,
+    **PLANTED_BUILDER,
 }
 
 
 def leaked(text: str) -> list[str]:
-    needles = [PLANTED_KEY, PLANTED_KEY[2:], PLANTED_KEY.upper()[2:], PLANTED_API_SECRET]
+    needles = [
+        PLANTED_KEY,
+        PLANTED_KEY[2:],
+        PLANTED_KEY.upper()[2:],
+        PLANTED_API_SECRET,
+        PLANTED_RELAYER_KEY,
+        *PLANTED_BUILDER.values(),
+    ]
     return [needle for needle in needles if needle.lower() in text.lower()]
 
 
@@ -60,9 +79,11 @@ def test_planted_secrets_never_reach_a_log_line(planted: None, fmt: str) -> None
     except RuntimeError:
         log.exception("order failed")
     logging.getLogger("httpx").warning("header POLY_SIGNATURE=%s", PLANTED_API_SECRET)
+    log.info(f"relayer said no to {PLANTED_RELAYER_KEY}")
+    log.info("builder", headers=dict(PLANTED_BUILDER))
     output = stream.getvalue()
     assert "order failed" in output and "venue refused secret" in output  # logged, masked
-    assert output.count("***") >= 5
+    assert output.count("***") >= 9
     assert leaked(output) == []
     if fmt == "json":
         for line in output.strip().splitlines():
@@ -74,6 +95,49 @@ def test_secrets_do_not_print_themselves(planted: None) -> None:
     secrets = load_secrets(config, PLANTED_ENV)
     assert leaked(repr(secrets)) == [] and leaked(str(secrets.private_key)) == []
     assert secrets.has_clob_credentials
+    key = secrets.gasless_key  # a Relayer API key wins over a Builder one
+    assert isinstance(key, RelayerKey) and key.address == RELAYER_ADDRESS
+    assert key.key.reveal() == PLANTED_RELAYER_KEY and leaked(repr(key)) == []
+
+
+def test_a_builder_key_alone_is_the_gasless_key() -> None:
+    config = load_config(None, {}, use_default_file=False)
+    secrets = load_secrets(config, PLANTED_BUILDER)
+    key = secrets.gasless_key
+    assert isinstance(key, BuilderKey)
+    assert key.secret.reveal() == PLANTED_BUILDER["POLYTAIL_BUILDER_API_SECRET"]
+    assert load_secrets(config, {}).gasless_key is None
+
+
+@pytest.mark.parametrize(
+    ("given", "missing"),
+    [
+        ({"POLYTAIL_RELAYER_API_KEY": PLANTED_RELAYER_KEY}, "POLYTAIL_RELAYER_API_KEY_ADDRESS"),
+        ({"POLYTAIL_RELAYER_API_KEY_ADDRESS": RELAYER_ADDRESS}, "POLYTAIL_RELAYER_API_KEY"),
+        (
+            {"POLYTAIL_BUILDER_API_KEY": PLANTED_BUILDER["POLYTAIL_BUILDER_API_KEY"]},
+            "POLYTAIL_BUILDER_API_SECRET and POLYTAIL_BUILDER_API_PASSPHRASE missing",
+        ),
+    ],
+)
+def test_half_a_relayer_or_builder_key_is_refused_naming_what_is_missing(
+    given: dict[str, str], missing: str
+) -> None:
+    config = load_config(None, {}, use_default_file=False)
+    with pytest.raises(SecretError, match=missing) as caught:
+        load_secrets(config, given)
+    assert leaked(str(caught.value)) == []
+
+
+def test_a_relayer_key_address_must_be_an_address() -> None:
+    config = load_config(None, {}, use_default_file=False)
+    environ = {
+        "POLYTAIL_RELAYER_API_KEY": PLANTED_RELAYER_KEY,
+        "POLYTAIL_RELAYER_API_KEY_ADDRESS": "me",
+    }
+    with pytest.raises(SecretError, match="not an address") as caught:
+        load_secrets(config, environ)
+    assert leaked(str(caught.value)) == []
 
 
 def test_a_malformed_key_is_reported_without_its_value() -> None:
@@ -116,6 +180,7 @@ def test_config_check_output_contains_no_secret(tmp_path: Path) -> None:
         result = run_cli("config", "check", "polytail.toml", *flag, env=PLANTED_ENV, cwd=tmp_path)
         assert result.returncode == 0, result.stderr
         assert "private_key" in result.stdout and "set" in result.stdout
+        assert "builder_api_secret" in result.stdout
         assert leaked(result.stdout + result.stderr) == []
 
 

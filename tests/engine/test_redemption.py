@@ -26,6 +26,7 @@ from polytail.engine.pipeline import REDEEMING
 from polytail.engine.runtime import Engine, build_live, build_paper
 from polytail.sim.server import RunningSim, start_sim
 from polytail.store import Store
+from polytail.venue import sdk_compat
 from polytail.venue.clients import VenueClients
 from tests.execution.support import scenario, tokens, venue_settings
 
@@ -61,7 +62,9 @@ class Run:
         return self.engine.orders.ledger
 
 
-def config(sim: RunningSim, tmp_path: Path, wallet: str | None) -> PolytailConfig:
+def config(
+    sim: RunningSim, tmp_path: Path, wallet: str | None, wallet_type: str = "eoa"
+) -> PolytailConfig:
     raw: dict[str, Any] = {
         "venue": venue_settings(sim).model_dump(),
         "account": "redeemer",
@@ -74,13 +77,17 @@ def config(sim: RunningSim, tmp_path: Path, wallet: str | None) -> PolytailConfi
         "paper": {"latency_ms": 0, "starting_cash_usdc": 100},
     }
     if wallet is not None:
-        raw |= {"mode": "live", "wallet": {"address": wallet, "type": "eoa"}}
+        raw |= {"mode": "live", "wallet": {"address": wallet, "type": wallet_type}}
     return PolytailConfig.model_validate(raw)
 
 
-async def engine_on(sim: RunningSim, tmp_path: Path, key: Any = None) -> Run:
+async def engine_on(
+    sim: RunningSim, tmp_path: Path, key: Any = None, proxy: ProxyWallet | None = None
+) -> Run:
     wallet = None if key is None else key.address
-    cfg = config(sim, tmp_path, wallet)
+    if proxy is not None:
+        key, wallet = proxy.owner, proxy.address
+    cfg = config(sim, tmp_path, wallet, "proxy" if proxy is not None else "eoa")
     events: list[Any] = []
     bus = EventBus()
     bus.listen(events.append)
@@ -89,10 +96,29 @@ async def engine_on(sim: RunningSim, tmp_path: Path, key: Any = None) -> Run:
     if key is None:
         engine = await build_paper(cfg, fills=nothing(), store=store, venue=venue, bus=bus)
     else:
-        secrets = Secrets(private_key=Secret(key.key.hex()))
+        secrets = Secrets(
+            private_key=Secret(key.key.hex()),
+            relayer_api_key=proxy.relayer_key if proxy is not None else None,
+            relayer_api_key_address=key.address if proxy and proxy.relayer_key else None,
+        )
         engine = await build_live(cfg, secrets, fills=nothing(), store=store, venue=venue, bus=bus)
     await engine.start()
     return Run(engine, wallet, events)
+
+
+@dataclass
+class ProxyWallet:
+    owner: Any
+    address: str
+    relayer_key: Secret | None
+
+
+def proxy_wallet(sim: RunningSim) -> ProxyWallet:
+    """A funded proxy wallet, its owner, and a Relayer API key the relayer accepts."""
+    owner = Account.create()
+    address = sdk_compat.derived_wallets(owner.address)["POLY_PROXY"][0]
+    sim.admin.fund(address, pusd="100", owner=owner.address, kind="POLY_PROXY")
+    return ProxyWallet(owner, address, Secret(sim.admin.relayer_key(owner.address)["key"]))
 
 
 def live_wallet(sim: RunningSim) -> Any:
@@ -127,6 +153,11 @@ async def copy_then_resolve(sim: RunningSim, run: Run, slug: str, winner: int = 
     sim.admin.resolve(condition, winner=winner)
     run.engine.edges.markets.invalidate(condition)  # type: ignore[attr-defined]
     return condition, yes
+
+
+def written(directory: Path) -> list[bytes]:
+    """The content of every file under `directory` (the engine's data and database)."""
+    return [f.read_bytes() for f in directory.rglob("*") if f.is_file()]
 
 
 def sent(sim: RunningSim, wallet: str) -> int:
@@ -178,6 +209,63 @@ async def test_a_won_claim_is_paid_once_across_repeats_and_restarts(
     again.ledger.check_conservation()
     await again.engine.shutdown()
     assert sim.admin.ledger()["conserved"]
+
+
+@pytest.mark.parametrize("slug", ["plain", "protocol-v2"])
+async def test_a_proxy_wallets_claim_is_redeemed_through_the_relayer_and_booked_once(
+    sim: RunningSim, tmp_path: Path, slug: str
+) -> None:
+    proxy = proxy_wallet(sim)
+    run = await engine_on(sim, tmp_path, proxy=proxy)
+    condition, yes = await copy_then_resolve(sim, run, slug)
+    shares = run.ledger.holding(yes).position.shares
+    cash_before = run.ledger.cash
+    assert sim.exchange.engine.balance(proxy.address) == cash_before.units
+
+    await run.engine.pipeline.check_resolutions()
+    assert run.ledger.holding(yes).status is HoldingStatus.REDEEMED
+    assert run.ledger.cash == cash_before + Usdc(shares.units)
+    assert [e.payout for e in run.events if isinstance(e, Redeemed)] == [Usdc(shares.units)]
+    # The venue paid exactly what the ledger booked, in one relayed transaction.
+    assert sim.exchange.engine.balance(proxy.address) == run.ledger.cash.units
+    assert sim.exchange.engine.balance(proxy.address, yes) == 0
+    assert sim.exchange.relayer.nonce(proxy.address) == 1
+    assert sent(sim, proxy.address) == sent(sim, proxy.owner.address) == 0  # nothing direct
+
+    await run.engine.pipeline.check_resolutions()  # a second pass sends and books nothing
+    assert run.ledger.cash == cash_before + Usdc(shares.units)
+    assert sim.exchange.relayer.nonce(proxy.address) == 1
+    await run.engine.shutdown()
+
+    again = await engine_on(sim, tmp_path, proxy=proxy)  # nor does a restart
+    again.engine.edges.markets.invalidate(condition)  # type: ignore[attr-defined]
+    await again.engine.pipeline.check_resolutions()
+    assert again.ledger.cash == cash_before + Usdc(shares.units)
+    assert sim.exchange.relayer.nonce(proxy.address) == 1
+    again.ledger.check_conservation()
+    await again.engine.shutdown()
+    assert sim.admin.ledger()["conserved"]
+    # The relayer key is in no file the engine wrote (the database, its data directory).
+    assert proxy.relayer_key is not None
+    planted = proxy.relayer_key.reveal().encode()
+    assert not any(planted in content for content in written(tmp_path))
+
+
+async def test_a_proxy_wallet_without_a_relayer_key_keeps_its_claim(
+    sim: RunningSim, tmp_path: Path
+) -> None:
+    proxy = proxy_wallet(sim)
+    run = await engine_on(sim, tmp_path, proxy=ProxyWallet(proxy.owner, proxy.address, None))
+    _, yes = await copy_then_resolve(sim, run, "plain")
+    cash_before = run.ledger.cash
+    await run.engine.pipeline.check_resolutions()
+    errors = [e for e in run.events if isinstance(e, EngineError)]
+    assert [e.component for e in errors] == ["redemption"]
+    assert "POLYTAIL_RELAYER_API_KEY" in errors[0].message
+    assert run.ledger.cash == cash_before  # nothing booked, nothing sent
+    assert run.ledger.holding(yes).status is HoldingStatus.RESOLVED
+    assert sim.exchange.relayer.nonce(proxy.address) == 0
+    await run.engine.shutdown()
 
 
 @pytest.mark.parametrize("paid_before_crash", [True, False])

@@ -10,10 +10,11 @@ balance needs a funder address) are skipped with the reason when it failed.
 
 Order: the signing key; versions (the SDK polytail pins, the order version the CLOB
 expects); the clock against the CLOB's; geoblock; the wallet type and funder derived from
-the key; whether a proxy/Safe/deposit wallet is deployed; API credentials (derived as
-`polytail run` does, which also proves the SDK accepts the wallet); pUSD on chain and as
-the CLOB sees it; USDC.e still unwrapped; approvals for v1, neg-risk and v2 markets
-(buy, sell, redeem); the configured sizing against the venue's minimum order size.
+the key; whether a proxy/Safe/deposit wallet is deployed, and has a relayer key to redeem
+with; API credentials (derived as `polytail run` does, which also proves the SDK accepts
+the wallet); pUSD on chain and as the CLOB sees it; USDC.e still unwrapped; approvals for
+v1, neg-risk and v2 markets (buy, sell, redeem); the configured sizing against the
+venue's minimum order size.
 """
 
 from __future__ import annotations
@@ -28,7 +29,14 @@ from importlib.metadata import version as installed_version
 from typing import Final
 
 from polytail.config.schema import Mode, PolytailConfig, SizingMode, SizingSettings, WalletType
-from polytail.config.secrets import SecretError, Secrets, address_of, load_secrets
+from polytail.config.secrets import (
+    RELAYER_KEY_HELP,
+    RelayerKey,
+    SecretError,
+    Secrets,
+    address_of,
+    load_secrets,
+)
 from polytail.domain.money import SCALE, format_units
 from polytail.venue import sdk_compat
 from polytail.venue.clients import VenueClients
@@ -111,6 +119,7 @@ async def run_doctor(config: PolytailConfig, environ: Mapping[str, str] | None =
         await _guarded(context, "geoblock", _geoblock)
         _wallet(context)
         await _guarded(context, "wallet deployed", _deployed)
+        _relayer_key(context)
         await _guarded(context, "API credentials", _credentials)
         await _guarded(context, "pUSD balance", _pusd)
         await _guarded(context, "USDC.e", _usdce)
@@ -148,7 +157,10 @@ def _key(context: _Context, environ: Mapping[str, str] | None) -> None:
     try:
         secrets = load_secrets(config, environ)
     except SecretError as error:
-        report.add("signing key", Status.FAIL, str(error), _KEY_FIX)
+        if "RELAYER" in str(error) or "BUILDER" in str(error):  # half a relayer key
+            report.add("relayer key (redemption)", Status.FAIL, str(error), RELAYER_KEY_HELP)
+        else:
+            report.add("signing key", Status.FAIL, str(error), _KEY_FIX)
         return
     context.secrets = secrets
     if secrets.private_key is None:
@@ -319,6 +331,39 @@ async def _deployed(context: _Context) -> None:
     context.funder = None  # nothing to trade from yet
 
 
+def _relayer_key(context: _Context) -> None:
+    """A proxy, Safe or deposit wallet redeems through the relayer, which takes an API key:
+    without one the first resolution would leave the claim unredeemed, so say so now."""
+    name = "relayer key (redemption)"
+    wallet_type = context.config.wallet.type
+    if wallet_type is None or wallet_type is WalletType.EOA:
+        context.report.add(name, Status.PASS, "an EOA redeems with its own transactions")
+        return
+    if context.secrets is None:
+        context.report.add(name, Status.SKIP, "needs the secrets to load")
+        return
+    key = context.secrets.gasless_key
+    if key is None:
+        context.report.add(
+            name,
+            Status.FAIL,
+            f"a {wallet_type.value} wallet redeems resolved positions through Polymarket's "
+            "relayer, which needs a Relayer or Builder API key; none is configured, so "
+            "claims would stay unredeemed",
+            f"{RELAYER_KEY_HELP[0].upper()}{RELAYER_KEY_HELP[1:]} (create one in your "
+            "Polymarket settings)",
+        )
+        return
+    what = (
+        f"Relayer API key for {key.address}" if isinstance(key, RelayerKey) else "Builder API key"
+    )
+    context.report.add(
+        name,
+        Status.PASS,
+        f"{what} configured (the relayer checks it only when a redemption is submitted)",
+    )
+
+
 async def _credentials(context: _Context) -> None:
     config, secrets = context.config, context.secrets
     if secrets is None or secrets.private_key is None or context.funder is None:
@@ -337,6 +382,7 @@ async def _credentials(context: _Context) -> None:
             private_key=secrets.private_key,
             credentials=given,
             limiter=context.clients.limiter,
+            relayer_key=secrets.gasless_key,
         )
     except VenueError as error:
         context.report.add(

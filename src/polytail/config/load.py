@@ -152,6 +152,10 @@ _SECRET_HINTS: Final = (
     ("telegram", "POLYTAIL_TELEGRAM_TOKEN"),
     ("dashboard", "POLYTAIL_DASHBOARD_TOKEN"),
     ("relayer", "POLYTAIL_RELAYER_API_KEY"),
+    (
+        "builder",
+        "POLYTAIL_BUILDER_API_KEY, POLYTAIL_BUILDER_API_SECRET or POLYTAIL_BUILDER_API_PASSPHRASE",
+    ),
     ("keystore", "POLYTAIL_KEYSTORE_PASSPHRASE"),
     ("private", "POLYTAIL_PRIVATE_KEY"),
     ("mnemonic", "POLYTAIL_PRIVATE_KEY"),

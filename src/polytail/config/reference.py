@@ -46,7 +46,9 @@ like a private key, is refused.
 | `POLYTAIL_PRIVATE_KEY` | signing key (64 hex digits); or `wallet.keystore` |
 | `POLYTAIL_KEYSTORE_PASSPHRASE` | passphrase of the encrypted keystore |
 | `POLYTAIL_CLOB_API_KEY`, `_SECRET`, `_PASSPHRASE` | CLOB API credentials (derived if absent) |
-| `POLYTAIL_RELAYER_API_KEY` | relayer key for gasless wallet transactions (redemption) |
+| `POLYTAIL_RELAYER_API_KEY` | Relayer API key: non-EOA wallets redeem through the relayer |
+| `POLYTAIL_RELAYER_API_KEY_ADDRESS` | the address that key belongs to (public; needed with it) |
+| `POLYTAIL_BUILDER_API_KEY`, `_SECRET`, `_PASSPHRASE` | or a Builder API key instead |
 | `POLYTAIL_TELEGRAM_TOKEN` | Telegram bot token |
 | `POLYTAIL_DASHBOARD_TOKEN` | bearer token for everything beyond `/health` |
 """

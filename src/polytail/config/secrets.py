@@ -21,7 +21,21 @@ from polytail.config.schema import PolytailConfig
 
 ENV_PRIVATE_KEY: Final = SECRET_ENV["private_key"]
 ENV_KEYSTORE_PASSPHRASE: Final = SECRET_ENV["keystore_passphrase"]
+ENV_RELAYER_KEY: Final = SECRET_ENV["relayer_api_key"]
+ENV_RELAYER_KEY_ADDRESS: Final = "POLYTAIL_RELAYER_API_KEY_ADDRESS"  # not a secret
+ENV_BUILDER_KEY: Final = (
+    SECRET_ENV["builder_api_key"],
+    SECRET_ENV["builder_api_secret"],
+    SECRET_ENV["builder_api_passphrase"],
+)
+RELAYER_KEY_HELP: Final = (
+    f"set {ENV_RELAYER_KEY} and {ENV_RELAYER_KEY_ADDRESS} (a Relayer API key and the "
+    f"address it belongs to), or {ENV_BUILDER_KEY[0]}, {ENV_BUILDER_KEY[1]} and "
+    f"{ENV_BUILDER_KEY[2]} (a Builder API key); see docs/OPERATIONS.md"
+)
+"""What an operator must do so that a proxy, Safe or deposit wallet can redeem."""
 _PRIVATE_KEY_SHAPE: Final = re.compile(r"(0x)?[0-9a-fA-F]{64}")
+_ADDRESS_SHAPE: Final = re.compile(r"0x[0-9a-fA-F]{40}")
 
 
 class SecretError(ValueError):
@@ -56,19 +70,62 @@ class Secret:
 
 
 @dataclass(frozen=True, slots=True)
+class RelayerKey:
+    """A Relayer API key and the address it belongs to (the address is public)."""
+
+    key: Secret
+    address: str
+
+
+@dataclass(frozen=True, slots=True)
+class BuilderKey:
+    """A Builder API key: it signs each relayer request with an HMAC, like CLOB L2 auth."""
+
+    key: Secret
+    secret: Secret
+    passphrase: Secret
+
+
+GaslessKey = RelayerKey | BuilderKey
+"""What the relayer accepts for gasless transactions (the SDK's `api_key`)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Secrets:
     private_key: Secret | None = None
     clob_api_key: Secret | None = None
     clob_api_secret: Secret | None = None
     clob_api_passphrase: Secret | None = None
     relayer_api_key: Secret | None = None
+    builder_api_key: Secret | None = None
+    builder_api_secret: Secret | None = None
+    builder_api_passphrase: Secret | None = None
     telegram_token: Secret | None = None
     dashboard_token: Secret | None = None
     keystore_passphrase: Secret | None = None
+    relayer_api_key_address: str | None = None  # not a secret; belongs with the key
 
     @property
     def has_clob_credentials(self) -> bool:
         return None not in (self.clob_api_key, self.clob_api_secret, self.clob_api_passphrase)
+
+    @property
+    def gasless_key(self) -> GaslessKey | None:
+        """The relayer key, if one is configured (a Relayer API key wins over a Builder one).
+
+        `load_secrets` refuses half of either, so anything partial is already an error.
+        """
+        if self.relayer_api_key is not None and self.relayer_api_key_address is not None:
+            return RelayerKey(self.relayer_api_key, self.relayer_api_key_address)
+        if (
+            self.builder_api_key is not None
+            and self.builder_api_secret is not None
+            and self.builder_api_passphrase is not None
+        ):
+            return BuilderKey(
+                self.builder_api_key, self.builder_api_secret, self.builder_api_passphrase
+            )
+        return None
 
     def present(self) -> dict[str, bool]:
         """Which secrets are set, for `config check` and `doctor` (never their values)."""
@@ -102,6 +159,7 @@ def load_secrets(
         raw = env.get(variable, "")
         values[name] = Secret(raw.strip()) if raw.strip() else None
     register_secrets(secret.reveal() for secret in values.values() if secret is not None)
+    relayer_address = _relayer_key_address(env, values)
 
     private_key = values["private_key"]
     if private_key is not None:
@@ -117,7 +175,38 @@ def load_secrets(
         values["private_key"] = Secret(
             decrypt_keystore(config.wallet.keystore, values["keystore_passphrase"])
         )
-    return Secrets(**values)
+    return Secrets(**values, relayer_api_key_address=relayer_address)
+
+
+def _relayer_key_address(env: Mapping[str, str], values: Mapping[str, Secret | None]) -> str | None:
+    """The Relayer API key's address; half a relayer or builder key is refused here, so
+    an operator learns at start-up rather than at the first resolution."""
+    address = env.get(ENV_RELAYER_KEY_ADDRESS, "").strip() or None
+    if (values["relayer_api_key"] is None) != (address is None):
+        given, missing = (
+            (ENV_RELAYER_KEY, ENV_RELAYER_KEY_ADDRESS)
+            if address is None
+            else (ENV_RELAYER_KEY_ADDRESS, ENV_RELAYER_KEY)
+        )
+        raise SecretError(f"{given} is set but {missing} is not; set both, or neither")
+    if address is not None and not _ADDRESS_SHAPE.fullmatch(address):
+        raise SecretError(
+            f"{ENV_RELAYER_KEY_ADDRESS} is not an address: expected 0x and 40 hex digits"
+        )
+    builder = [
+        values[name] for name in ("builder_api_key", "builder_api_secret", "builder_api_passphrase")
+    ]
+    if any(part is not None for part in builder) and None in builder:
+        missing_builder = [
+            variable
+            for variable, part in zip(ENV_BUILDER_KEY, builder, strict=True)
+            if part is None
+        ]
+        raise SecretError(
+            f"a Builder API key needs all of {', '.join(ENV_BUILDER_KEY)}; "
+            f"{' and '.join(missing_builder)} missing"
+        )
+    return address
 
 
 def decrypt_keystore(path: Path, passphrase: Secret | None) -> str:

@@ -494,6 +494,7 @@ async def build_live(
         private_key=secrets.private_key,
         credentials=credentials,
         limiter=clients.limiter,
+        relayer_key=secrets.gasless_key,
     )
     wallet: Address = address(config.wallet.address)
     broker = LiveBroker(

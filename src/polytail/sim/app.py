@@ -19,7 +19,15 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from polytail.sim import routes_admin, routes_chain, routes_clob, routes_data, routes_gamma, streams
+from polytail.sim import (
+    routes_admin,
+    routes_chain,
+    routes_clob,
+    routes_data,
+    routes_gamma,
+    routes_relayer,
+    streams,
+)
 from polytail.sim.exchange import Exchange
 from polytail.sim.http import ApiError, error_reply, reply
 
@@ -157,7 +165,7 @@ def create_app(exchange: Exchange, admin_token: str) -> ASGIApp:
             Mount("/clob", routes=routes_clob.routes(exchange)),
             Mount("/gamma", routes=routes_gamma.routes(exchange)),
             Mount("/data", routes=routes_data.routes(exchange)),
-            Mount("/relayer", routes=routes_chain.relayer_routes(exchange)),
+            Mount("/relayer", routes=routes_relayer.routes(exchange)),
             *routes_chain.rpc_routes(exchange),
             *routes_chain.geoblock_routes(exchange),
             Mount("/admin", routes=routes_admin.routes(exchange, admin_token)),

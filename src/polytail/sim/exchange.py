@@ -39,6 +39,7 @@ from polytail.sim.engine import (
 from polytail.sim.faults import Faults
 from polytail.sim.markets import Event, Market
 from polytail.sim.money import MAX_UINT256, UNIT, text
+from polytail.sim.relayer import Relayer
 from polytail.sim.signing import (
     CTF,
     EXCHANGE_V2,
@@ -155,6 +156,7 @@ class Exchange:
         self._loop: asyncio.AbstractEventLoop | None = None
         self.house = self.named_wallet("house-market-maker")
         self.transactions = Transactions(self)
+        self.relayer = Relayer(self)
 
     # -- identities ---------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""The admin API (bearer token): fund, script trades, resolve, move time, inject faults."""
+"""The admin API (bearer token): fund, script trades, resolve, move time, inject faults,
+create relayer keys."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from polytail.sim.exchange import Exchange
 from polytail.sim.faults import Fault, FaultError
 from polytail.sim.http import ApiError, json_body, reply
 from polytail.sim.money import UNIT, MoneyError, price_micros, text, units
+from polytail.sim.relayer import RelayerError
 from polytail.sim.tape import Profile
 
 Handler = Callable[[dict[str, Any]], Any]
@@ -179,6 +181,23 @@ def routes(exchange: Exchange, token: str) -> list[Route]:
         paid = exchange.redeem(str(body["wallet"]), str(body["condition_id"]))
         return {"paid": text(paid)}
 
+    def relayer_key(body: dict[str, Any]) -> dict[str, Any]:
+        """A key the relayer will accept: a Relayer API key for `address`, or (without
+        one) a Builder API key."""
+        if body.get("address"):
+            try:
+                created = exchange.relayer.create_relayer_key(str(body["address"]))
+            except RelayerError as error:
+                raise ValueError(error.message) from None
+            return {"kind": "relayer", "key": created.key, "address": created.address}
+        builder = exchange.relayer.create_builder_key()
+        return {
+            "kind": "builder",
+            "key": builder.key,
+            "secret": builder.secret,
+            "passphrase": builder.passphrase,
+        }
+
     def settle_trade(body: dict[str, Any]) -> dict[str, Any]:
         trade = exchange.settle_trade(str(body["trade_id"]), str(body.get("status", "CONFIRMED")))
         return {"trade_id": trade.id, "status": trade.status}
@@ -228,6 +247,7 @@ def routes(exchange: Exchange, token: str) -> list[Route]:
         "/order": (order, ["POST"]),
         "/resolve": (resolve, ["POST"]),
         "/redeem": (redeem, ["POST"]),
+        "/relayer/keys": (relayer_key, ["POST"]),
         "/trades/settle": (settle_trade, ["POST"]),
         "/trades/fail": (fail_trade, ["POST"]),
         "/clock/advance": (advance, ["POST"]),

@@ -1,5 +1,4 @@
-"""Polygon JSON-RPC (blocks, logs, receipts, `eth_call`, raw transactions), the relayer's
-`deployed`, geoblock."""
+"""Polygon JSON-RPC (blocks, logs, receipts, `eth_call`, raw transactions), geoblock."""
 
 from __future__ import annotations
 
@@ -11,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from polytail.sim.exchange import Exchange
-from polytail.sim.http import ApiError, json_body, query, reply
+from polytail.sim.http import json_body, reply
 from polytail.sim.transactions import GAS_PRICE, RpcError
 
 
@@ -134,17 +133,6 @@ def rpc_routes(exchange: Exchange) -> list[Route]:
         return reply(call(body))
 
     return [Route("/rpc", rpc, methods=["POST"]), Route("/rpc/", rpc, methods=["POST"])]
-
-
-def relayer_routes(exchange: Exchange) -> list[Route]:
-    async def deployed(request: Request) -> Response:
-        address = query(request, "address")
-        if address is None:
-            raise ApiError(400, "address is required")
-        wallet = exchange.wallets.get(address.lower())
-        return reply({"deployed": wallet is not None and wallet.kind != "EOA"})
-
-    return [Route("/deployed", deployed)]
 
 
 def geoblock_routes(exchange: Exchange) -> list[Route]:

@@ -174,6 +174,12 @@ class AdminClient:
     def redeem(self, wallet: str, condition_id: str) -> Any:
         return self.call("POST", "redeem", {"wallet": wallet, "condition_id": condition_id})
 
+    def relayer_key(self, address: str | None = None) -> dict[str, str]:
+        """A key the relayer accepts: a Relayer API key for `address` (`key`, `address`),
+        or without one a Builder API key (`key`, `secret`, `passphrase`)."""
+        body = {"address": address} if address else {}
+        return self.call("POST", "relayer/keys", body)  # type: ignore[no-any-return]
+
     def settle_trade(self, trade_id: str, status: str = "CONFIRMED") -> Any:
         return self.call("POST", "trades/settle", {"trade_id": trade_id, "status": status})
 

@@ -143,16 +143,34 @@ class Transactions:
             word = "low" if tx.nonce < expected else "high"
             raise RpcError(-32000, f"nonce too {word}: next nonce {expected}, tx nonce {tx.nonce}")
         self.nonces[tx.sender.lower()] = expected + 1
-        chain = self.exchange.chain
-        try:
-            if tx.value:
-                raise Reverted("the contracts take no POL")
-            apply = self.contracts.plan(tx.sender, tx.to, tx.data)
-        except Reverted:
-            failed = Transaction(tx.sender, tx.to, status=0, gas_used=CALL_GAS // 3)
-            chain.mine(tx.hash, [], self.exchange.now(), transaction=failed)
+        if tx.value:
+            self._mine_failed(tx.hash, tx.sender, tx.to)
             return tx.hash
-        logs = apply(tx.hash)
-        done = Transaction(tx.sender, tx.to, gas_used=CALL_GAS)
-        chain.mine(tx.hash, logs, self.exchange.now(), transaction=done)
+        self.run(tx.hash, sender=tx.sender, to=tx.to, wallet=tx.sender, calls=[(tx.to, tx.data)])
         return tx.hash
+
+    def run(
+        self, tx_hash: str, *, sender: str, to: str, wallet: str, calls: list[tuple[str, str]]
+    ) -> str | None:
+        """Mine one transaction that makes `calls` (target, calldata) as `wallet`.
+
+        An EOA's own transaction has one call and `wallet` = `sender`; a relayed one is sent
+        by the relayer to a wallet contract (or its factory) that makes every call in turn.
+        Every call is planned before any is applied, so a batch reverts as a whole (status
+        0, nothing changes). UNCERTAIN: a batch whose later call depends on what an earlier
+        one changed is not modelled (redemptions never do). Returns the revert reason, or
+        None when the transaction succeeded.
+        """
+        try:
+            applies = [self.contracts.plan(wallet, target, data) for target, data in calls]
+        except Reverted as error:
+            self._mine_failed(tx_hash, sender, to)
+            return str(error)
+        logs = [log for apply in applies for log in apply(tx_hash)]
+        done = Transaction(sender, to, gas_used=CALL_GAS * len(calls))
+        self.exchange.chain.mine(tx_hash, logs, self.exchange.now(), transaction=done)
+        return None
+
+    def _mine_failed(self, tx_hash: str, sender: str, to: str) -> None:
+        failed = Transaction(sender, to, status=0, gas_used=CALL_GAS // 3)
+        self.exchange.chain.mine(tx_hash, [], self.exchange.now(), transaction=failed)

@@ -30,6 +30,7 @@ from typing import Any, Final, Literal, TypeVar
 
 import httpx
 from polymarket import AsyncSecureClient
+from polymarket.auth import ApiKey, BuilderApiKey, RelayerApiKey
 from polymarket.errors import (
     OrderHeartbeatMismatchError,
     PolymarketError,
@@ -43,7 +44,7 @@ from polymarket.models import ApiKeyCreds
 from polymarket.models.clob.orders import SignedOrder
 
 from polytail.config.schema import VenueSettings, WalletSettings, WalletType
-from polytail.config.secrets import Secret
+from polytail.config.secrets import RELAYER_KEY_HELP, GaslessKey, RelayerKey, Secret
 from polytail.domain.fills import Side
 from polytail.domain.ids import ConditionId, TokenId
 from polytail.domain.market import Market, MarketVersion
@@ -86,7 +87,16 @@ class WalletMismatch(VenueError):
 
 
 class RedemptionUnavailable(VenueError):
-    """This wallet type cannot redeem through polytail; the text says what to do instead."""
+    """This wallet cannot redeem through polytail as configured; the text says what to do."""
+
+
+def _sdk_api_key(key: GaslessKey) -> ApiKey:
+    """The SDK's relayer key; revealed only here, into the SDK."""
+    if isinstance(key, RelayerKey):
+        return RelayerApiKey(key=key.key.reveal(), address=key.address)
+    return BuilderApiKey(
+        key=key.key.reveal(), secret=key.secret.reveal(), passphrase=key.passphrase.reveal()
+    )
 
 
 class InvalidOrder(OrderRejected):
@@ -286,8 +296,10 @@ class LiveTrading:
         timeout_s: float = 10.0,
         order_retry: RetryPolicy = ORDER_POST,
         redeem_timeout_s: float = 120.0,
+        relayer_key: bool = False,
     ) -> None:
         self.client = client
+        self.relayer_key = relayer_key  # whether the SDK was given a relayer/builder key
         self.limiter = limiter
         self.timeout_s = timeout_s
         self.redeem_timeout_s = redeem_timeout_s
@@ -304,11 +316,13 @@ class LiveTrading:
         credentials: ApiCredentials | None = None,
         limiter: RateLimiter | None = None,
         order_retry: RetryPolicy = ORDER_POST,
+        relayer_key: GaslessKey | None = None,
     ) -> LiveTrading:
         """Create the SDK client for the configured wallet and check its type.
 
         Without `credentials` the SDK derives (or creates) the API key from the signing
-        key. The key is revealed only here, into the SDK.
+        key. `relayer_key` lets a proxy, Safe or deposit wallet redeem through the relayer.
+        The keys are revealed only here, into the SDK.
         """
         if wallet.address is None or wallet.type is None:
             raise WalletMismatch("live trading needs wallet.address and wallet.type")
@@ -328,6 +342,7 @@ class LiveTrading:
                     wallet=wallet.address,
                     environment=sdk_compat.environment_for(venue, chain_id=wallet.chain_id),
                     credentials=creds,
+                    api_key=_sdk_api_key(relayer_key) if relayer_key is not None else None,
                 )
         except UserInputError as error:
             raise WalletMismatch(
@@ -345,7 +360,11 @@ class LiveTrading:
                 "wallet.address). Run `polytail doctor`"
             )
         return cls(
-            client, limiter=limiter, timeout_s=venue.request_timeout_s, order_retry=order_retry
+            client,
+            limiter=limiter,
+            timeout_s=venue.request_timeout_s,
+            order_retry=order_retry,
+            relayer_key=relayer_key is not None,
         )
 
     async def close(self) -> None:
@@ -499,21 +518,22 @@ class LiveTrading:
 
         CTF markets redeem the whole condition through their collateral adapter; a v2
         market redeems one position id (`token`) through the Router. Returns once the
-        transaction is final (its receipt says success). An EOA sends the transaction
-        itself (JSON-RPC); proxy, Safe and deposit wallets need Polymarket's relayer, which
-        the SDK reaches only with a Builder or Relayer API key polytail does not manage,
-        so they get `RedemptionUnavailable` before anything is sent.
+        transaction is final. An EOA sends the transaction itself (JSON-RPC); proxy, Safe
+        and deposit wallets are contracts, so the SDK has Polymarket's relayer send it,
+        which takes a Relayer or Builder API key: without one configured this raises
+        `RedemptionUnavailable` before anything is sent.
 
         Not retried after sending: the caller measures what the chain paid from the
         share balances, so an ambiguous failure is settled by looking, never by resending
         blindly (a resend is harmless on chain: burned shares pay nothing twice).
         """
-        if self.client.wallet_type != "EOA":
+        wallet_type = self.client.wallet_type
+        if wallet_type != "EOA" and not self.relayer_key:
             raise RedemptionUnavailable(
-                f"redeeming from a {self.client.wallet_type} wallet goes through Polymarket's "
-                "relayer, which needs a Builder or Relayer API key that polytail does not "
-                "manage; redeem on polymarket.com. The claim stays RESOLVED in the ledger "
-                "and is booked when its shares are gone from the wallet"
+                f"redeeming from a {wallet_type} wallet goes through Polymarket's relayer, "
+                f"which needs an API key: {RELAYER_KEY_HELP}. Until then redeem on "
+                "polymarket.com; the claim stays RESOLVED in the ledger and is booked when "
+                "its shares are gone from the wallet"
             )
         client = self.client
 
@@ -525,16 +545,21 @@ class LiveTrading:
             outcome = await handle.wait()
             return str(getattr(outcome, "transaction_hash", "") or handle.transaction_hash)
 
-        async def attempt() -> str:
-            if self.limiter is not None:
-                await self.limiter.acquire("rpc")
-            try:
-                async with asyncio.timeout(self.redeem_timeout_s):
-                    return await send()
-            except (PolymarketError, TimeoutError) as error:
-                raise sdk_error(error, sent=True) from error
-
-        return await attempt()
+        family = "rpc" if wallet_type == "EOA" else "all"
+        if self.limiter is not None:
+            await self.limiter.acquire(family)
+        try:
+            async with asyncio.timeout(self.redeem_timeout_s):
+                return await send()
+        except RequestRejectedError as error:
+            if wallet_type != "EOA" and error.status in (401, 403):
+                raise Unauthorized(
+                    f"relayer: {error}; the relayer refused the API key: {RELAYER_KEY_HELP}",
+                    status=error.status,
+                ) from error
+            raise sdk_error(error, sent=True) from error
+        except (PolymarketError, TimeoutError) as error:
+            raise sdk_error(error, sent=True) from error
 
     async def shares(self, market: Market, token: TokenId) -> Shares:
         """The wallet's shares of one outcome, re-read from chain by the CLOB."""
