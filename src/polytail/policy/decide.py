@@ -226,7 +226,6 @@ class Policy:
             size=size,
             notional=cost.notional(size),
             fee=cost.fee(size),
-            intent_key=copy_intent_key(case.fill.fill_id),
         )
         return decision, case.pending
 
@@ -387,7 +386,6 @@ class Policy:
             size=size,
             notional=size * limit // SCALE,  # the least it can receive
             fee=order.cost.fee(size),
-            intent_key=copy_intent_key(fill.fill_id),
         )
         return decision, case.pending
 
@@ -621,22 +619,30 @@ class Policy:
         size: int,
         notional: int,
         fee: int,
-        intent_key: str,
     ) -> Decision:
+        """The copy of `case.fill`. Builds the `Decision` itself rather than through
+        `_decision`: one call less on every copy, the most common decision."""
         fill = case.fill
-        return self._decision(
-            order,
-            reasons,
-            token=fill.token_id,
+        now_ms = case.now_ms
+        order_type = order.order_type
+        return Decision(
+            account=self.account,
+            intent_key=copy_intent_key(fill.fill_id),
+            action=Action.COPY,
+            reasons=tuple(reasons),
+            decided_at_ms=now_ms,
+            fill_id=fill.fill_id,
             leader=fill.wallet,
-            fill=fill,
+            token_id=fill.token_id,
             side=fill.side,
-            size=size,
-            notional=notional,
-            fee=fee,
-            intent_key=intent_key,
-            now_ms=case.now_ms,
-            facts=case.facts,
+            size=Shares(size),
+            limit_price=Price(order.limit),
+            notional=Usdc(notional),
+            order_type=order_type,
+            inputs=Facts(case.facts),
+            condition_id=order.market.condition_id,
+            fee=Usdc(fee),
+            expires_at=expiry_for(order_type, now_ms, self._pricing.gtc_ttl_s),
         )
 
     def _decision(
