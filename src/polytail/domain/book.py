@@ -157,10 +157,16 @@ class OrderBook:
         """Shares and notional available on `side` ("asks" or "bids") within `limit`.
 
         The notional is each level's `cost_of` (rounded up per level), summed in
-        integers: the policy calls this on every decision.
+        integers.
         """
+        shares, notional = self.depth_units(side, limit.micros)
+        return Shares(shares), Usdc(notional)
+
+    def depth_units(self, side: str, limit_micros: int) -> tuple[int, int]:
+        """`depth` in base units: the policy calls this on every decision and needs
+        the integers (building the amounts it does not keep costs more than the walk)."""
         asks = side == "asks"
-        bound = limit.micros
+        bound = limit_micros
         total_shares = total_notional = 0
         for level in self.asks if asks else self.bids:
             micros = level.price.micros
@@ -169,7 +175,7 @@ class OrderBook:
             units = level.size.units
             total_shares += units
             total_notional += -(-units * micros // SCALE)
-        return Shares(total_shares), Usdc(total_notional)
+        return total_shares, total_notional
 
 
 def _walk_for_shares(

@@ -227,7 +227,12 @@ class Market:
         raise MarketError(f"token {token} is not an outcome of market {self.condition_id}")
 
     def has_token(self, token: TokenId) -> bool:
-        return any(outcome.token_id == token for outcome in self.outcomes)
+        # A plain loop: markets have two outcomes (a few for some), and a generator
+        # under any() costs more than the comparisons; the policy asks on every fill.
+        for outcome in self.outcomes:  # noqa: SIM110
+            if outcome.token_id == token:
+                return True
+        return False
 
     @property
     def is_resolved(self) -> bool:

@@ -16,6 +16,7 @@ price with an amount, raises `TypeError` at run time and is an error under mypy.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal, InvalidOperation
 from enum import Enum
 from typing import Any, ClassVar, Final, Self, cast, final
@@ -121,7 +122,7 @@ class _Amount:
             raise TypeError(
                 f"{type(self).__name__} takes integer base units, got {type(units).__name__}"
             )
-        object.__setattr__(self, "units", units)
+        _set_units(self, units)
 
     # --- construction -----------------------------------------------------------------
     @classmethod
@@ -242,6 +243,12 @@ class _Amount:
         return f"{type(self).__name__}('{format_units(self.units)}')"
 
 
+# The slot's own setter, which `__setattr__` (raising) does not intercept: amounts are
+# built several times per copy decision, and this is cheaper than `object.__setattr__`
+# (no lookup of the attribute by name). Only the constructors use it.
+_set_units: Final[Callable[[_Amount, int], None]] = _Amount.__dict__["units"].__set__
+
+
 @final
 class Usdc(_Amount):
     """An amount of pUSD (the venue's collateral; 1 pUSD = 1 USD) in base units."""
@@ -276,7 +283,7 @@ class Price:
             raise TypeError(f"Price takes integer micro-units, got {type(micros).__name__}")
         if not 0 <= micros <= PRICE_ONE:
             raise MoneyError(f"price must lie in [0, 1], got {format_units(micros)}")
-        object.__setattr__(self, "micros", micros)
+        _set_micros(self, micros)
 
     @classmethod
     def parse(cls, value: Decimal | int | str, rounding: Rounding | None = None) -> Price:
@@ -348,6 +355,10 @@ class Price:
 
     def __repr__(self) -> str:
         return f"Price('{format_units(self.micros)}')"
+
+
+_set_micros: Final[Callable[[Price, int], None]] = Price.__dict__["micros"].__set__
+"""The slot's setter, for the constructor (see `_set_units`)."""
 
 
 # --- notional arithmetic with the venue's rounding directions ---------------------------

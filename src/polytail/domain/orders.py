@@ -29,7 +29,12 @@ class OrderType(StrEnum):
     @property
     def is_marketable(self) -> bool:
         """FOK and FAK are the venue's "market" orders: they never rest."""
-        return self in (OrderType.FOK, OrderType.FAK)
+        return self in _MARKETABLE
+
+
+# A set built once: looking enum members up on the class costs more than the check, and
+# the policy asks on every decision.
+_MARKETABLE: Final = frozenset({OrderType.FOK, OrderType.FAK})
 
 
 class OrderState(StrEnum):

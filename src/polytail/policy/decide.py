@@ -67,7 +67,7 @@ from polytail.policy.pricing import (
     step_down,
     worst_fee_price,
 )
-from polytail.policy.risk import check_breakers, headrooms
+from polytail.policy.risk import CAPS, check_breakers, headrooms
 from polytail.policy.rules import ExitRules, LeaderRules, RiskRules, compile_leaders
 from polytail.policy.sizing import CostModel, copy_budget
 from polytail.policy.views import LeaderView, PortfolioView, Quote
@@ -75,17 +75,8 @@ from polytail.policy.views import LeaderView, PortfolioView, Quote
 Skip = tuple[ReasonCode, str]
 Outcome = tuple[Decision, Accumulator]
 
-_ROOM_KEYS: Final = {
-    code: "room_" + code.value.removeprefix("risk_")
-    for code in (
-        ReasonCode.RISK_MAX_ORDER,
-        ReasonCode.RISK_MARKET_EXPOSURE,
-        ReasonCode.RISK_OUTCOME_EXPOSURE,
-        ReasonCode.RISK_LEADER_BUDGET,
-        ReasonCode.RISK_TOTAL_EXPOSURE,
-        ReasonCode.RISK_CASH_RESERVE,
-    )
-}
+_CAPS: Final = tuple((code, "room_" + code.value.removeprefix("risk_")) for code in CAPS)
+"""Each cap's code and the fact its room is recorded under, in check order."""
 
 
 @dataclass(slots=True)
@@ -235,7 +226,6 @@ class Policy:
             size=size,
             notional=cost.notional(size),
             fee=cost.fee(size),
-            intent_key=copy_intent_key(case.fill.fill_id),
         )
         return decision, case.pending
 
@@ -257,10 +247,10 @@ class Policy:
         limit = buy_limit(fill.price, self._pricing.slippage_bps, tick)
         if limit is None:
             return _off_tick(tick, self._pricing.slippage_bps, fill)
-        limit_price = facts["limit"] = Price(limit)
-        depth_shares, depth_usdc = book.depth("asks", limit_price)
-        facts["asks_within_limit"] = depth_shares
-        skip = check_depth(case.rules.filters, depth_usdc.units)
+        facts["limit"] = Price(limit)
+        depth_units, depth_notional = book.depth_units("asks", limit)
+        depth_shares = facts["asks_within_limit"] = Shares(depth_units)
+        skip = check_depth(case.rules.filters, depth_notional)
         if skip is not None:
             return skip
         low = limit if best_ask is None or best_ask.micros > limit else best_ask.micros
@@ -308,15 +298,16 @@ class Policy:
         cost = order.cost
         spend = cost.spend(size)
         least = cost.spend(order.floor)
-        fill = case.fill
-        for code, room in headrooms(
+        facts = case.facts
+        rooms = headrooms(
             self._risk,
             case.rules,
             case.portfolio,
             condition=order.market.condition_id,
-            token=fill.token_id,
-        ):
-            case.facts[_ROOM_KEYS[code]] = Usdc(room)
+            token=case.fill.token_id,
+        )
+        for (code, key), room in zip(_CAPS, rooms, strict=True):
+            facts[key] = Usdc(room)
             if room < spend:
                 if room < least:
                     return (
@@ -395,7 +386,6 @@ class Policy:
             size=size,
             notional=size * limit // SCALE,  # the least it can receive
             fee=order.cost.fee(size),
-            intent_key=copy_intent_key(fill.fill_id),
         )
         return decision, case.pending
 
@@ -629,22 +619,30 @@ class Policy:
         size: int,
         notional: int,
         fee: int,
-        intent_key: str,
     ) -> Decision:
+        """The copy of `case.fill`. Builds the `Decision` itself rather than through
+        `_decision`: one call less on every copy, the most common decision."""
         fill = case.fill
-        return self._decision(
-            order,
-            reasons,
-            token=fill.token_id,
+        now_ms = case.now_ms
+        order_type = order.order_type
+        return Decision(
+            account=self.account,
+            intent_key=copy_intent_key(fill.fill_id),
+            action=Action.COPY,
+            reasons=tuple(reasons),
+            decided_at_ms=now_ms,
+            fill_id=fill.fill_id,
             leader=fill.wallet,
-            fill=fill,
+            token_id=fill.token_id,
             side=fill.side,
-            size=size,
-            notional=notional,
-            fee=fee,
-            intent_key=intent_key,
-            now_ms=case.now_ms,
-            facts=case.facts,
+            size=Shares(size),
+            limit_price=Price(order.limit),
+            notional=Usdc(notional),
+            order_type=order_type,
+            inputs=Facts(case.facts),
+            condition_id=order.market.condition_id,
+            fee=Usdc(fee),
+            expires_at=expiry_for(order_type, now_ms, self._pricing.gtc_ttl_s),
         )
 
     def _decision(
@@ -748,7 +746,7 @@ def _sell_cost(market: Market, book: OrderBook, limit: int) -> CostModel:
 
 
 def _bids_within(book: OrderBook, limit: int, facts: dict[str, object]) -> Shares:
-    shares, _ = book.depth("bids", Price(limit))
+    shares = Shares(book.depth_units("bids", limit)[0])
     facts["bids_within_limit"] = shares
     return shares
 

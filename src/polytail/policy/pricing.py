@@ -52,16 +52,18 @@ def price_micros(price: Decimal, bps: int, side: Side) -> tuple[int, int]:
 def buy_limit(price: Decimal, bps: int, tick: int) -> int | None:
     """Highest price a copied BUY may pay, on the tick; None when no tradable price is
     within the tolerance (the leader traded below one tick)."""
-    numerator, denominator = price_micros(price, bps, Side.BUY)
-    limit = numerator // (denominator * tick) * tick
+    # price_micros(price, bps, Side.BUY), inlined: this runs on every leader BUY.
+    numerator, denominator = price.as_integer_ratio()
+    limit = numerator * (_BPS + bps) * SCALE // (denominator * _BPS * tick) * tick
     limit = min(limit, SCALE - tick)
     return limit if limit >= tick else None
 
 
 def sell_limit(price: Decimal, bps: int, tick: int) -> int | None:
     """Lowest price a copied SELL may accept, on the tick; None when none is tradable."""
-    numerator, denominator = price_micros(price, bps, Side.SELL)
-    limit = -(-numerator // (denominator * tick)) * tick
+    # price_micros(price, bps, Side.SELL), inlined: this runs on every leader SELL.
+    numerator, denominator = price.as_integer_ratio()
+    limit = -(-numerator * (_BPS - bps) * SCALE // (denominator * _BPS * tick)) * tick
     limit = max(limit, tick)
     return limit if limit <= SCALE - tick else None
 

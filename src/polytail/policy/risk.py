@@ -32,6 +32,8 @@ them.
 
 from __future__ import annotations
 
+from typing import Final
+
 from polytail.domain.decisions import ReasonCode
 from polytail.domain.ids import ConditionId, TokenId
 from polytail.domain.money import format_units
@@ -39,7 +41,6 @@ from polytail.policy.rules import LeaderRules, RiskRules
 from polytail.policy.views import PortfolioView, utc_day
 
 Skip = tuple[ReasonCode, str]
-Cap = tuple[ReasonCode, int]
 
 
 def _below_peak(value: int, peak: int, fraction: tuple[int, int]) -> bool:
@@ -100,6 +101,17 @@ def check_breakers(
     return None
 
 
+CAPS: Final = (
+    ReasonCode.RISK_MAX_ORDER,
+    ReasonCode.RISK_MARKET_EXPOSURE,
+    ReasonCode.RISK_OUTCOME_EXPOSURE,
+    ReasonCode.RISK_LEADER_BUDGET,
+    ReasonCode.RISK_TOTAL_EXPOSURE,
+    ReasonCode.RISK_CASH_RESERVE,
+)
+"""The caps in check order: `headrooms` gives one room per code, in this order."""
+
+
 def headrooms(
     risk: RiskRules,
     leader: LeaderRules,
@@ -107,27 +119,17 @@ def headrooms(
     *,
     condition: ConditionId,
     token: TokenId,
-) -> tuple[Cap, ...]:
-    """What a new BUY may still spend under each cap, in check order (may be negative)."""
+) -> tuple[int, int, int, int, int, int]:
+    """What a new BUY may still spend under each cap of `CAPS`, in that order (may be
+    negative). Plain integers, paired with the constant codes by the caller: this runs on
+    every BUY copy, and building (code, room) pairs cost more than the subtractions."""
     return (
-        (ReasonCode.RISK_MAX_ORDER, risk.max_order_units),
-        (
-            ReasonCode.RISK_MARKET_EXPOSURE,
-            risk.max_market_units - portfolio.market_exposure_of(condition).units,
-        ),
-        (
-            ReasonCode.RISK_OUTCOME_EXPOSURE,
-            risk.max_outcome_units - portfolio.outcome_exposure_of(token).units,
-        ),
-        (
-            ReasonCode.RISK_LEADER_BUDGET,
-            leader.budget_units - portfolio.leader(leader.address).exposure.units,
-        ),
-        (ReasonCode.RISK_TOTAL_EXPOSURE, risk.max_total_units - portfolio.total_exposure.units),
-        (
-            ReasonCode.RISK_CASH_RESERVE,
-            portfolio.cash.units - portfolio.committed.units - risk.cash_reserve_units,
-        ),
+        risk.max_order_units,
+        risk.max_market_units - portfolio.market_exposure_of(condition).units,
+        risk.max_outcome_units - portfolio.outcome_exposure_of(token).units,
+        leader.budget_units - portfolio.leader(leader.address).exposure.units,
+        risk.max_total_units - portfolio.total_exposure.units,
+        portfolio.cash.units - portfolio.committed.units - risk.cash_reserve_units,
     )
 
 
