@@ -3,6 +3,9 @@ keys); paper and live never share a database; bad URLs are explained."""
 
 from __future__ import annotations
 
+import sqlite3
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -20,6 +23,28 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys_and_normal_sync(tmp_path: Pat
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert connection.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
         assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 30_000
+
+
+def test_opening_waits_while_another_connection_writes_to_a_new_file(tmp_path: Path) -> None:
+    """A fresh file still in rollback mode, mid-write elsewhere (a second process starting
+    at the same moment): SQLite refuses the switch to WAL at once, without its busy
+    handler, so the store must wait for the writer rather than fail with "locked"."""
+    path = tmp_path / "db.sqlite"
+    writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    writer.execute("CREATE TABLE other_tool (x INTEGER)")
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("INSERT INTO other_tool VALUES (1)")
+    release = threading.Timer(0.3, lambda: writer.execute("COMMIT"))
+    release.start()
+    started = time.monotonic()
+    try:
+        with Store.open(f"sqlite:///{path}") as store, store.read() as tx:
+            mode = tx.context.connection.execute(text("PRAGMA journal_mode")).scalar()
+    finally:
+        release.join()
+        writer.close()
+    assert mode == "wal"
+    assert time.monotonic() - started >= 0.25  # it waited for the writer
 
 
 def test_paper_and_live_get_separate_sqlite_files_in_the_data_dir(tmp_path: Path) -> None:

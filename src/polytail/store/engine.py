@@ -8,12 +8,19 @@ write fail with "database is locked" *without* waiting for the busy timeout, whi
 the exactly-once guard would lose a race. Taking the write lock up front makes concurrent
 writers queue instead.
 
+Switching a new file to WAL needs a moment alone with it, and SQLite answers "database is
+locked" to that pragma without consulting the busy handler when another connection holds
+the file (several processes, or threads, opening a fresh database at once): the switch is
+retried until the busy timeout instead.
+
 PostgreSQL: psycopg 3 (`postgresql+psycopg://`); a plain `postgresql://` URL is taken to
 mean the same.
 """
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any, Final
 
@@ -71,11 +78,11 @@ def _sqlite_engine(url: URL, echo: bool) -> Engine:
         # Hand transaction control to SQLAlchemy's "begin" event below.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         if not memory:
-            cursor.execute("PRAGMA journal_mode=WAL")
+            _enable_wal(cursor)
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -84,6 +91,21 @@ def _sqlite_engine(url: URL, echo: bool) -> Engine:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+def _enable_wal(cursor: sqlite3.Cursor) -> None:
+    """`PRAGMA journal_mode=WAL`, retried while another connection holds the file."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    pause = 0.005
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(2 * pause, 0.1)
 
 
 def redacted(url: str) -> str:
