@@ -24,23 +24,19 @@ from polytail.domain.money import Shares, Usdc
 from polytail.engine.events import EngineError, EventBus, Redeemed
 from polytail.engine.pipeline import REDEEMING
 from polytail.engine.runtime import Engine, build_live, build_paper
-from polytail.sim.server import RunningSim, start_sim
+from polytail.sim.server import RunningSim
 from polytail.store import Store
 from polytail.venue import sdk_compat
 from polytail.venue.clients import VenueClients
-from tests.execution.support import scenario, tokens, venue_settings
+from tests.execution.support import tokens, venue_settings
+from tests.support.sim import redemption_sim
 
 LEADER = address("0x" + "1e" * 20)
-MARKETS = [
-    {"slug": "plain", "mid": "0.4", "level_size": "500"},
-    {"slug": "negrisk", "neg_risk": True, "event": "election", "mid": "0.3", "level_size": "500"},
-    {"slug": "protocol-v2", "version": "v2", "mid": "0.6", "level_size": "500"},
-]
 
 
 @pytest.fixture
 def sim() -> Iterator[RunningSim]:
-    with start_sim(scenario(*MARKETS, seed=5), settle_delays=(0.0, 0.0)) as running:
+    with redemption_sim("redemption", seed=5) as running:
         yield running
 
 

@@ -25,15 +25,10 @@ from polymarket.errors import RequestRejectedError, UserInputError
 from polytail.sim.chain import TRANSFER, TRANSFER_SINGLE, topic_address
 from polytail.sim.contracts import COLLATERAL_ADAPTER
 from polytail.sim.relayer import PROXY_FACTORY
-from polytail.sim.scenarios import parse
-from polytail.sim.server import AdminError, RunningSim, sdk_environment, start_sim
+from polytail.sim.server import AdminError, RunningSim, sdk_environment
 from polytail.sim.signing import PUSD
+from tests.support.sim import exchange_market, pusd_units, redemption_sim, share_units
 
-MARKETS = [
-    {"slug": "plain", "mid": "0.4", "level_size": "500"},
-    {"slug": "negrisk", "neg_risk": True, "event": "election", "mid": "0.3", "level_size": "500"},
-    {"slug": "protocol-v2", "version": "v2", "mid": "0.6", "level_size": "500"},
-]
 DERIVE = {
     "POLY_PROXY": derive_proxy_wallet_address,
     "GNOSIS_SAFE": derive_safe_wallet_address,
@@ -43,21 +38,8 @@ DERIVE = {
 
 @pytest.fixture
 def sim() -> Iterator[RunningSim]:
-    scenario = parse({"name": "relayer", "seed": 23, "markets": MARKETS})
-    with start_sim(scenario, settle_delays=(0.0, 0.0)) as running:
+    with redemption_sim("relayer", seed=23) as running:
         yield running
-
-
-def by_slug(sim: RunningSim, slug: str) -> Any:
-    return next(m for m in sim.exchange.markets.values() if m.slug == slug)
-
-
-def pusd(sim: RunningSim, wallet: str) -> int:
-    return int(sim.exchange.engine.balance(wallet))
-
-
-def shares(sim: RunningSim, wallet: str, token: str) -> int:
-    return int(sim.exchange.engine.balance(wallet, token))
 
 
 def wallet_holding(sim: RunningSim, kind: str, slug: str) -> tuple[Any, str, Any]:
@@ -67,7 +49,7 @@ def wallet_holding(sim: RunningSim, kind: str, slug: str) -> tuple[Any, str, Any
     config = sdk_environment(sim.base_urls)._config
     wallet = DERIVE[kind](owner.address, config.wallet_derivation)
     sim.admin.fund(wallet, pusd="100", owner=owner.address, kind=kind)
-    market = by_slug(sim, slug)
+    market = exchange_market(sim, slug)
     sim.admin.trade(wallet, market.token_ids[0], "BUY", shares="20", price="0.7")
     if market.payouts is None:
         sim.admin.resolve(market.condition_id, winner=0)
@@ -108,7 +90,7 @@ async def test_the_sdk_redeems_a_wallets_claim_once_through_the_relayer(
 ) -> None:
     owner, wallet, market = wallet_holding(sim, kind, slug)
     token = market.token_ids[0]
-    held, cash = shares(sim, wallet, token), pusd(sim, wallet)
+    held, cash = share_units(sim, wallet, token), pusd_units(sim, wallet)
     assert held == 20_000_000
     client = await client_for(sim, owner, wallet, relayer_key(sim, owner, key_kind))
     try:
@@ -118,8 +100,8 @@ async def test_the_sdk_redeems_a_wallets_claim_once_through_the_relayer(
         else:
             handle = await client.redeem_positions(condition_id=market.condition_id)
         outcome = await handle.wait()
-        assert pusd(sim, wallet) == cash + held  # exactly $1 a winning share
-        assert shares(sim, wallet, token) == 0
+        assert pusd_units(sim, wallet) == cash + held  # exactly $1 a winning share
+        assert share_units(sim, wallet, token) == 0
         assert sim.exchange.relayer.nonce(wallet) == 1
 
         receipt = rpc(sim, "eth_getTransactionReceipt", outcome.transaction_hash)
@@ -146,7 +128,7 @@ async def test_the_sdk_redeems_a_wallets_claim_once_through_the_relayer(
         else:
             again = await client.redeem_positions(condition_id=market.condition_id)
             await again.wait()
-        assert pusd(sim, wallet) == cash + held
+        assert pusd_units(sim, wallet) == cash + held
     finally:
         await client.close()
     assert sim.admin.ledger()["conserved"]
@@ -176,7 +158,7 @@ async def test_a_forged_signature_and_a_replayed_nonce_are_refused(
 ) -> None:
     owner, wallet, market = wallet_holding(sim, kind, "plain")
     token = market.token_ids[0]
-    held, cash = shares(sim, wallet, token), pusd(sim, wallet)
+    held, cash = share_units(sim, wallet, token), pusd_units(sim, wallet)
     client = await client_for(sim, owner, wallet, relayer_key(sim, owner, "builder"))
     relayer = client._ctx.relayer
     try:
@@ -190,16 +172,16 @@ async def test_a_forged_signature_and_a_replayed_nonce_are_refused(
         envelope = {**honest, "from": stranger.address}
         with pytest.raises(RequestRejectedError, match=r"no \w+ wallet is deployed"):
             await relayer.post_json("/submit", json=envelope)
-        assert (pusd(sim, wallet), shares(sim, wallet, token)) == (cash, held)
+        assert (pusd_units(sim, wallet), share_units(sim, wallet, token)) == (cash, held)
         assert sim.exchange.relayer.nonce(wallet) == 0
 
         accepted = await relayer.post_json("/submit", json=honest)
         assert accepted["transactionHash"].startswith("0x")
-        assert pusd(sim, wallet) == cash + held
+        assert pusd_units(sim, wallet) == cash + held
         with pytest.raises(RequestRejectedError, match="batch nonce 0 does not match") as replay:
             await relayer.post_json("/submit", json=honest)
         assert replay.value.status == 400
-        assert pusd(sim, wallet) == cash + held
+        assert pusd_units(sim, wallet) == cash + held
         assert sim.exchange.relayer.nonce(wallet) == 1
     finally:
         await client.close()
@@ -211,7 +193,7 @@ async def test_a_wrong_relayer_key_is_refused_and_moves_nothing(
 ) -> None:
     owner, wallet, market = wallet_holding(sim, "POLY_PROXY", "plain")
     token = market.token_ids[0]
-    held, cash = shares(sim, wallet, token), pusd(sim, wallet)
+    held, cash = share_units(sim, wallet, token), pusd_units(sim, wallet)
     key: ApiKey
     if wrong == "unknown key":
         key = RelayerApiKey(key="00000000-0000-4000-a000-000000000000", address=owner.address)
@@ -228,14 +210,14 @@ async def test_a_wrong_relayer_key_is_refused_and_moves_nothing(
         assert refused.value.status == 401
     finally:
         await client.close()
-    assert (pusd(sim, wallet), shares(sim, wallet, token)) == (cash, held)
+    assert (pusd_units(sim, wallet), share_units(sim, wallet, token)) == (cash, held)
     assert sim.exchange.relayer.nonce(wallet) == 0
 
 
 async def test_without_a_key_nothing_is_relayed(sim: RunningSim) -> None:
     owner, wallet, market = wallet_holding(sim, "POLY_PROXY", "plain")
     token = market.token_ids[0]
-    held, cash = shares(sim, wallet, token), pusd(sim, wallet)
+    held, cash = share_units(sim, wallet, token), pusd_units(sim, wallet)
     client = await client_for(sim, owner, wallet, None)
     try:
         with pytest.raises(UserInputError, match="API Key"):  # the SDK refuses to try
@@ -247,7 +229,7 @@ async def test_without_a_key_nothing_is_relayed(sim: RunningSim) -> None:
     async with httpx.AsyncClient() as http:
         reply = await http.post(f"{sim.base_urls['relayer']}/submit", json=envelope)
     assert reply.status_code == 401 and "API key" in reply.json()["error"]
-    assert (pusd(sim, wallet), shares(sim, wallet, token)) == (cash, held)
+    assert (pusd_units(sim, wallet), share_units(sim, wallet, token)) == (cash, held)
 
 
 def test_nonces_are_per_wallet_and_the_relayer_reports_them(sim: RunningSim) -> None:

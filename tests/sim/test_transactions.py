@@ -24,26 +24,15 @@ from polytail.sim.contracts import (
     ROUTER,
     ROUTER_REDEEM,
 )
-from polytail.sim.scenarios import parse
-from polytail.sim.server import RunningSim, sdk_environment, start_sim
+from polytail.sim.server import RunningSim, sdk_environment
 from polytail.sim.signing import CTF, POSITION_MANAGER, PUSD
-
-MARKETS = [
-    {"slug": "plain", "mid": "0.4", "level_size": "500"},
-    {"slug": "negrisk", "neg_risk": True, "event": "election", "mid": "0.3", "level_size": "500"},
-    {"slug": "protocol-v2", "version": "v2", "mid": "0.6", "level_size": "500"},
-]
+from tests.support.sim import exchange_market, pusd_units, redemption_sim, share_units
 
 
 @pytest.fixture
 def sim() -> Iterator[RunningSim]:
-    scenario = parse({"name": "redemption", "seed": 21, "markets": MARKETS})
-    with start_sim(scenario, settle_delays=(0.0, 0.0)) as running:
+    with redemption_sim("redemption", seed=21) as running:
         yield running
-
-
-def by_slug(sim: RunningSim, slug: str) -> Any:
-    return next(m for m in sim.exchange.markets.values() if m.slug == slug)
 
 
 def rpc(sim: RunningSim, method: str, *params: Any) -> dict[str, Any]:
@@ -52,19 +41,11 @@ def rpc(sim: RunningSim, method: str, *params: Any) -> dict[str, Any]:
     return reply
 
 
-def pusd(sim: RunningSim, wallet: str) -> int:
-    return int(sim.exchange.engine.balance(wallet))
-
-
-def shares(sim: RunningSim, wallet: str, token: str) -> int:
-    return int(sim.exchange.engine.balance(wallet, token))
-
-
 def bought(sim: RunningSim, slug: str, amount: str = "20") -> tuple[Any, Any]:
     """A funded wallet that bought outcome 0 of `slug`, and the market, now resolved to it."""
     account = Account.create()
     sim.admin.fund(account.address, pusd="100")
-    market = by_slug(sim, slug)
+    market = exchange_market(sim, slug)
     sim.admin.trade(account.address, market.token_ids[0], "BUY", shares=amount, price="0.7")
     if market.payouts is None:
         sim.admin.resolve(market.condition_id, winner=0)
@@ -107,7 +88,7 @@ async def test_the_sdk_redeems_a_won_claim_once_through_json_rpc(
 ) -> None:
     account, market = bought(sim, slug)
     wallet, token = account.address, market.token_ids[0]
-    held, cash = shares(sim, wallet, token), pusd(sim, wallet)
+    held, cash = share_units(sim, wallet, token), pusd_units(sim, wallet)
     assert held > 0
     client = await client_for(sim, account)
     try:
@@ -116,8 +97,8 @@ async def test_the_sdk_redeems_a_won_claim_once_through_json_rpc(
         else:
             handle = await client.redeem_positions(condition_id=market.condition_id)
         outcome = await handle.wait()
-        assert pusd(sim, wallet) == cash + held  # $1 a winning share
-        assert shares(sim, wallet, token) == 0
+        assert pusd_units(sim, wallet) == cash + held  # $1 a winning share
+        assert share_units(sim, wallet, token) == 0
 
         receipt = rpc(sim, "eth_getTransactionReceipt", outcome.transaction_hash)["result"]
         assert receipt["status"] == "0x1" and receipt["from"] == wallet.lower()
@@ -157,7 +138,7 @@ async def test_the_sdk_redeems_a_won_claim_once_through_json_rpc(
         else:
             again = await client.redeem_positions(condition_id=market.condition_id)
             await again.wait()
-        assert pusd(sim, wallet) == cash + held
+        assert pusd_units(sim, wallet) == cash + held
     finally:
         await client.close()
     assert sim.admin.ledger()["conserved"]
@@ -167,16 +148,16 @@ def test_a_transaction_redeems_only_the_senders_own_shares(sim: RunningSim) -> N
     owner, market = bought(sim, "plain")
     thief = Account.create()
     sim.admin.fund(thief.address, pusd="1")
-    held = shares(sim, owner.address, market.token_ids[0])
+    held = share_units(sim, owner.address, market.token_ids[0])
     raw = signed(thief, COLLATERAL_ADAPTER, ctf_redeem(market.condition_id), nonce=0)
     assert "result" in rpc(sim, "eth_sendRawTransaction", raw)
-    assert pusd(sim, thief.address) == 1_000_000  # the thief held nothing: paid 0
-    assert shares(sim, owner.address, market.token_ids[0]) == held
+    assert pusd_units(sim, thief.address) == 1_000_000  # the thief held nothing: paid 0
+    assert share_units(sim, owner.address, market.token_ids[0]) == held
 
 
 def test_a_node_refuses_a_replayed_nonce_and_a_foreign_chain(sim: RunningSim) -> None:
     account, market = bought(sim, "plain")
-    cash = pusd(sim, account.address)
+    cash = pusd_units(sim, account.address)
     data = ctf_redeem(market.condition_id)
     foreign = rpc(
         sim,
@@ -184,24 +165,24 @@ def test_a_node_refuses_a_replayed_nonce_and_a_foreign_chain(sim: RunningSim) ->
         signed(account, COLLATERAL_ADAPTER, data, nonce=0, chain_id=1),
     )
     assert "invalid chain id" in foreign["error"]["message"]
-    assert pusd(sim, account.address) == cash
+    assert pusd_units(sim, account.address) == cash
 
     first = rpc(sim, "eth_sendRawTransaction", signed(account, COLLATERAL_ADAPTER, data, nonce=0))
     assert first["result"].startswith("0x")
-    paid = pusd(sim, account.address) - cash
+    paid = pusd_units(sim, account.address) - cash
     assert paid > 0
     replay = rpc(sim, "eth_sendRawTransaction", signed(account, COLLATERAL_ADAPTER, data, nonce=0))
     assert replay["error"]["message"] == "already known"
     reused = signed(account, COLLATERAL_ADAPTER, data, nonce=0, gwei=31)
     assert "nonce too low" in rpc(sim, "eth_sendRawTransaction", reused)["error"]["message"]
     assert rpc(sim, "eth_getTransactionCount", account.address, "pending")["result"] == "0x1"
-    assert pusd(sim, account.address) == cash + paid
+    assert pusd_units(sim, account.address) == cash + paid
 
 
 def test_calls_a_contract_would_refuse_revert(sim: RunningSim) -> None:
     account, plain = bought(sim, "plain")
-    negrisk = by_slug(sim, "negrisk")
-    v2 = by_slug(sim, "protocol-v2")
+    negrisk = exchange_market(sim, "negrisk")
+    v2 = exchange_market(sim, "protocol-v2")
 
     def estimate(to: str, data: bytes) -> dict[str, Any]:
         spec = {"from": account.address, "to": to, "data": "0x" + data.hex(), "value": "0x0"}
@@ -232,7 +213,7 @@ def test_balances_answer_eth_call_as_the_sdk_reads_them(sim: RunningSim) -> None
     token = int(market.token_ids[0])
     data = BALANCE_OF_1155 + abi_encode(["address", "uint256"], [account.address, token])
     spec = {"to": POSITION_MANAGER, "data": "0x" + data.hex()}
-    held = shares(sim, account.address, market.token_ids[0])
+    held = share_units(sim, account.address, market.token_ids[0])
     assert int(rpc(sim, "eth_call", spec, "latest")["result"], 16) == held == 7_000_000
     other = {"to": CTF, "data": spec["data"]}  # a V2 position is not a CTF token
     assert int(rpc(sim, "eth_call", other, "latest")["result"], 16) == 0

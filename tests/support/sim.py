@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Final
 
 from polytail.config.schema import VenueSettings
-from polytail.sim.server import RunningSim
+from polytail.sim.scenarios import parse
+from polytail.sim.server import RunningSim, start_sim
+
+REDEMPTION_MARKETS: Final[tuple[dict[str, Any], ...]] = (
+    {"slug": "plain", "mid": "0.4", "level_size": "500"},
+    {"slug": "negrisk", "neg_risk": True, "event": "election", "mid": "0.3", "level_size": "500"},
+    {"slug": "protocol-v2", "version": "v2", "mid": "0.6", "level_size": "500"},
+)
+"""A standard, a neg-risk and a Protocol V2 market: each of the three redemption paths."""
 
 
 def venue_settings(sim: RunningSim, **overrides: Any) -> VenueSettings:
@@ -30,3 +40,28 @@ def market_state(sim: RunningSim, slug: str) -> dict[str, Any]:
     """The exchange's own description of one of its markets (the ground truth)."""
     found: dict[str, Any] = next(m for m in sim.admin.state()["markets"] if m["slug"] == slug)
     return found
+
+
+@contextmanager
+def redemption_sim(
+    name: str, seed: int, markets: Sequence[dict[str, Any]] = REDEMPTION_MARKETS
+) -> Iterator[RunningSim]:
+    """A local exchange with the redemption markets, trading at once (no settle delays)."""
+    scenario = parse({"name": name, "seed": seed, "markets": list(markets)})
+    with start_sim(scenario, settle_delays=(0.0, 0.0)) as running:
+        yield running
+
+
+def exchange_market(sim: RunningSim, slug: str) -> Any:
+    """The exchange's own market object (tokens, condition id, payouts)."""
+    return next(m for m in sim.exchange.markets.values() if m.slug == slug)
+
+
+def pusd_units(sim: RunningSim, wallet: str) -> int:
+    """The wallet's pUSD in base units, as the exchange books it."""
+    return int(sim.exchange.engine.balance(wallet))
+
+
+def share_units(sim: RunningSim, wallet: str, token: str) -> int:
+    """The wallet's shares of one outcome in base units, as the exchange books them."""
+    return int(sim.exchange.engine.balance(wallet, token))

@@ -13,18 +13,14 @@ from eth_account import Account
 from polytail.config.schema import WalletSettings, WalletType
 from polytail.config.secrets import BuilderKey, GaslessKey, RelayerKey, Secret
 from polytail.domain.ids import TokenId
-from polytail.sim.scenarios import parse
-from polytail.sim.server import RunningSim, start_sim
+from polytail.sim.server import RunningSim
 from polytail.venue import sdk_compat
 from polytail.venue.clients import VenueClients
 from polytail.venue.errors import Unauthorized
 from polytail.venue.trading import LiveTrading, RedemptionUnavailable
-from tests.support.sim import venue_settings
+from tests.support.sim import REDEMPTION_MARKETS, redemption_sim, venue_settings
 
-MARKETS = [
-    {"slug": "plain", "mid": "0.4", "level_size": "500"},
-    {"slug": "protocol-v2", "version": "v2", "mid": "0.6", "level_size": "500"},
-]
+MARKETS = [m for m in REDEMPTION_MARKETS if m["slug"] in ("plain", "protocol-v2")]
 TYPES = {"POLY_PROXY": WalletType.PROXY, "GNOSIS_SAFE": WalletType.SAFE}
 VARIABLES = (
     "POLYTAIL_RELAYER_API_KEY",
@@ -37,8 +33,7 @@ VARIABLES = (
 
 @pytest.fixture
 def sim() -> Iterator[RunningSim]:
-    scenario = parse({"name": "relayed", "seed": 29, "markets": MARKETS})
-    with start_sim(scenario, settle_delays=(0.0, 0.0)) as running:
+    with redemption_sim("relayed", seed=29, markets=MARKETS) as running:
         yield running
 
 
