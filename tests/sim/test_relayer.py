@@ -27,7 +27,13 @@ from polytail.sim.contracts import COLLATERAL_ADAPTER
 from polytail.sim.relayer import PROXY_FACTORY
 from polytail.sim.server import AdminError, RunningSim, sdk_environment
 from polytail.sim.signing import PUSD
-from tests.support.sim import exchange_market, pusd_units, redemption_sim, share_units
+from tests.support.sim import (
+    exchange_market,
+    pusd_units,
+    redeem_again_pays_nothing,
+    redemption_sim,
+    share_units,
+)
 
 DERIVE = {
     "POLY_PROXY": derive_proxy_wallet_address,
@@ -121,13 +127,7 @@ async def test_the_sdk_redeems_a_wallets_claim_once_through_the_relayer(
             ("REDEEM", outcome.transaction_hash)
         ]
 
-        # A second redemption pays nothing: the shares are gone.
-        if market.version == "v2":
-            with pytest.raises(UserInputError, match="no balance"):
-                await client.redeem_positions(position_id=token)
-        else:
-            again = await client.redeem_positions(condition_id=market.condition_id)
-            await again.wait()
+        await redeem_again_pays_nothing(sim, client, market, token, wallet)
         assert pusd_units(sim, wallet) == cash + held
     finally:
         await client.close()

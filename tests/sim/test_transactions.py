@@ -13,7 +13,6 @@ from eth_abi.abi import decode as abi_decode
 from eth_abi.abi import encode as abi_encode
 from eth_account import Account
 from polymarket import AsyncSecureClient
-from polymarket.errors import UserInputError
 
 from polytail.sim.chain import PAYOUT_REDEMPTION, TRANSFER, TRANSFER_SINGLE, topic_address
 from polytail.sim.contracts import (
@@ -26,7 +25,13 @@ from polytail.sim.contracts import (
 )
 from polytail.sim.server import RunningSim, sdk_environment
 from polytail.sim.signing import CTF, POSITION_MANAGER, PUSD
-from tests.support.sim import exchange_market, pusd_units, redemption_sim, share_units
+from tests.support.sim import (
+    exchange_market,
+    pusd_units,
+    redeem_again_pays_nothing,
+    redemption_sim,
+    share_units,
+)
 
 
 @pytest.fixture
@@ -131,13 +136,7 @@ async def test_the_sdk_redeems_a_won_claim_once_through_json_rpc(
         ]
         assert rows[0]["usdcSize"] * 1_000_000 == held
 
-        # A second redemption pays nothing: the shares are gone.
-        if market.version == "v2":
-            with pytest.raises(UserInputError, match="no balance"):
-                await client.redeem_positions(position_id=token)
-        else:
-            again = await client.redeem_positions(condition_id=market.condition_id)
-            await again.wait()
+        await redeem_again_pays_nothing(sim, client, market, token, wallet)
         assert pusd_units(sim, wallet) == cash + held
     finally:
         await client.close()

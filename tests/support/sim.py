@@ -6,6 +6,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Final
 
+import pytest
+from polymarket import AsyncSecureClient
+from polymarket.errors import UserInputError
+
 from polytail.config.schema import VenueSettings
 from polytail.sim.scenarios import parse
 from polytail.sim.server import RunningSim, start_sim
@@ -65,3 +69,18 @@ def pusd_units(sim: RunningSim, wallet: str) -> int:
 def share_units(sim: RunningSim, wallet: str, token: str) -> int:
     """The wallet's shares of one outcome in base units, as the exchange books them."""
     return int(sim.exchange.engine.balance(wallet, token))
+
+
+async def redeem_again_pays_nothing(
+    sim: RunningSim, client: AsyncSecureClient, market: Any, token: str, wallet: str
+) -> None:
+    """Redeem `market` a second time through the SDK: the shares are gone, so the wallet's
+    pUSD must not move (a v2 position id is refused outright; a CTF condition pays 0)."""
+    before = pusd_units(sim, wallet)
+    if market.version == "v2":
+        with pytest.raises(UserInputError, match="no balance"):
+            await client.redeem_positions(position_id=token)
+    else:
+        again = await client.redeem_positions(condition_id=market.condition_id)
+        await again.wait()
+    assert pusd_units(sim, wallet) == before
