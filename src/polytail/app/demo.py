@@ -32,7 +32,7 @@ from polytail.config.schema import PolytailConfig
 from polytail.config.secrets import Secrets
 from polytail.domain.decisions import Action, Decision
 from polytail.domain.fills import LeaderFill
-from polytail.domain.ids import Address
+from polytail.domain.ids import Address, FillId
 from polytail.domain.orders import Order, OrderState
 from polytail.engine.events import DecisionMade, Event, FillDetected, OrderUpdated, TradeBooked
 from polytail.sim.scenarios import load as load_scenario
@@ -89,7 +89,8 @@ class DemoRecorder:
     trades: int = 0
     started: float = field(default_factory=time.monotonic)
     summary: dict[str, Any] | None = None
-    settled: asyncio.Event = field(default_factory=asyncio.Event)  # no order in flight
+    settled: asyncio.Event = field(default_factory=asyncio.Event)  # nothing in hand
+    undecided: set[FillId] = field(default_factory=set)  # detected, not yet decided
 
     def __post_init__(self) -> None:
         self.settled.set()
@@ -100,10 +101,13 @@ class DemoRecorder:
             assert isinstance(event, FillDetected)
             self.fills_seen += 1
             self.fills.appendleft(event.fill)
+            self.undecided.add(event.fill.fill_id)
         elif kind is DecisionMade:
             assert isinstance(event, DecisionMade)
             decision = event.decision
             self.decisions.appendleft(decision)
+            if decision.fill_id is not None:
+                self.undecided.discard(decision.fill_id)
             if decision.action is Action.COPY:
                 self.copies += 1
             else:
@@ -113,12 +117,14 @@ class DemoRecorder:
             self.orders[event.order.client_id] = event.order
             while len(self.orders) > 200:  # the view shows the newest; keep memory flat
                 del self.orders[next(iter(self.orders))]
-            if self.in_flight():
-                self.settled.clear()
-            else:
-                self.settled.set()
         elif kind is TradeBooked:
             self.trades += 1
+        else:
+            return
+        if self.undecided or self.in_flight():
+            self.settled.clear()
+        else:
+            self.settled.set()
 
     def label(self, leader: Address | None) -> str:
         if leader is None:
@@ -189,8 +195,9 @@ class _RecorderSurface:
         return None
 
     async def stop(self) -> None:
-        # An order the paper venue is still filling finishes first (it takes
-        # `paper.latency_ms`), so the summary does not end on an order in flight.
+        # The feeds have stopped (the runner stops them first); the fills they merged are
+        # decided and the orders the paper venue is still filling finish (they take
+        # `paper.latency_ms`), so the summary ends on no fill and no order in hand.
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.recorder.settled.wait(), SETTLE_S)
         await self.recorder.take_summary(self.context.service)

@@ -252,16 +252,18 @@ class Runner:
     async def _take_down(
         self, engine: Engine, tasks: list[asyncio.Task[None]], engine_stop: asyncio.Event
     ) -> None:
-        """Web first (no new requests), then the feeds (no new fills), then the engine
-        (work in hand, resting orders, clients, store), then the notifier (flush)."""
-        for surface in self._surfaces:
-            if surface.stops_before_engine:
-                await _quietly(surface.stop(), surface.name)
+        """The feeds first (no new fills), then the surfaces that must not outlive the
+        engine (the web: no new requests; the demo's summary, once the work in hand is
+        done), then the engine (work in hand, resting orders, clients, store), then the
+        notifier (flush)."""
         engine_task, others = (tasks[0], tasks[1:]) if tasks else (None, [])
         for task in others:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        for surface in self._surfaces:
+            if surface.stops_before_engine:
+                await _quietly(surface.stop(), surface.name)
         engine_stop.set()
         if engine_task is not None:
             with contextlib.suppress(asyncio.CancelledError):
