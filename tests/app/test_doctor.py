@@ -20,6 +20,7 @@ import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
+from polytail.app.demo import local_venue
 from polytail.app.doctor import Report, Status, run_doctor
 from polytail.config.schema import PolytailConfig
 from polytail.config.secrets import encrypt_keystore
@@ -49,22 +50,10 @@ def sim() -> Iterator[RunningSim]:
 
 
 def config_for(sim: RunningSim, tmp: Path, **sections: Any) -> PolytailConfig:
-    urls = sim.base_urls
     raw: dict[str, Any] = {
         "mode": "live",
         "data_dir": str(tmp),
-        "venue": {
-            "clob_url": urls["clob"],
-            "gamma_url": urls["gamma"],
-            "data_url": urls["data"],
-            "relayer_url": urls["relayer"],
-            "rpc_url": urls["rpc"],
-            "rtds_url": urls["rtds_ws"],
-            "clob_market_ws_url": urls["clob_market_ws"],
-            "clob_user_ws_url": urls["clob_user_ws"],
-            "geoblock_url": urls["geoblock"],
-            "request_timeout_s": 5,
-        },
+        "venue": {**local_venue(sim), "request_timeout_s": 5},
     }
     for name, value in sections.items():
         raw[name] = {**raw.get(name, {}), **value}

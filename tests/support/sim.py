@@ -10,6 +10,7 @@ import pytest
 from polymarket import AsyncSecureClient
 from polymarket.errors import UserInputError
 
+from polytail.app.demo import local_venue
 from polytail.config.schema import VenueSettings
 from polytail.sim.scenarios import parse
 from polytail.sim.server import RunningSim, start_sim
@@ -24,20 +25,7 @@ REDEMPTION_MARKETS: Final[tuple[dict[str, Any], ...]] = (
 
 def venue_settings(sim: RunningSim, **overrides: Any) -> VenueSettings:
     """Every venue URL of the running local exchange (tests use a short timeout)."""
-    urls = sim.base_urls
-    values: dict[str, Any] = {
-        "clob_url": urls["clob"],
-        "gamma_url": urls["gamma"],
-        "data_url": urls["data"],
-        "relayer_url": urls["relayer"],
-        "rpc_url": urls["rpc"],
-        "rtds_url": urls["rtds_ws"],
-        "clob_market_ws_url": urls["clob_market_ws"],
-        "clob_user_ws_url": urls["clob_user_ws"],
-        "geoblock_url": urls["geoblock"],
-        "request_timeout_s": 5,
-    }
-    return VenueSettings(**{**values, **overrides})
+    return VenueSettings(**{**local_venue(sim), "request_timeout_s": 5, **overrides})
 
 
 def market_state(sim: RunningSim, slug: str) -> dict[str, Any]:

@@ -45,25 +45,31 @@ SETTLE_S: Final = 3.0  # at the end, how long orders in flight may take to finis
 IN_FLIGHT: Final = frozenset({OrderState.PENDING, OrderState.SENT})
 
 
+def local_venue(sim: RunningSim) -> dict[str, str]:
+    """The `[venue]` URLs that point polytail at the local exchange `sim` (the one map
+    from its services to the config's keys: the demo and the tests use it)."""
+    urls = sim.base_urls
+    return {
+        "clob_url": urls["clob"],
+        "gamma_url": urls["gamma"],
+        "data_url": urls["data"],
+        "relayer_url": urls["relayer"],
+        "rpc_url": urls["rpc"],
+        "rtds_url": urls["rtds_ws"],
+        "clob_market_ws_url": urls["clob_market_ws"],
+        "clob_user_ws_url": urls["clob_user_ws"],
+        "geoblock_url": urls["geoblock"],
+    }
+
+
 def demo_config(sim: RunningSim, data_dir: Path, leaders: dict[str, str]) -> PolytailConfig:
     """A paper configuration that copies the scenario's leaders (`name -> wallet`) on the
     local exchange at `sim`, keeping everything in `data_dir`."""
-    urls = sim.base_urls
     raw: dict[str, Any] = {
         "mode": "paper",
         "account": "demo",
         "data_dir": str(data_dir),
-        "venue": {
-            "clob_url": urls["clob"],
-            "gamma_url": urls["gamma"],
-            "data_url": urls["data"],
-            "relayer_url": urls["relayer"],
-            "rpc_url": urls["rpc"],
-            "rtds_url": urls["rtds_ws"],
-            "clob_market_ws_url": urls["clob_market_ws"],
-            "clob_user_ws_url": urls["clob_user_ws"],
-            "geoblock_url": urls["geoblock"],
-        },
+        "venue": local_venue(sim),
         "feeds": {"poll": {"lookback_s": 60}},
         "leaders": [{"address": wallet, "name": name} for name, wallet in leaders.items()],
         # the scenario's 5-minute market would be skipped by the default 5 minutes left
