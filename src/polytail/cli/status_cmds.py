@@ -29,6 +29,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (money as d
 def _with_service(
     work: Callable[[StoreService], Coroutine[Any, Any, T]],
 ) -> tuple[PolytailConfig, T]:
+    """The config and what `work` reads from the store (no engine runs)."""
     import asyncio  # noqa: PLC0415
 
     from polytail.app.operator import offline_service  # noqa: PLC0415
@@ -82,10 +83,7 @@ def _opt(value: object | None) -> str:
 def status(as_json: JsonOption = False) -> None:
     """Mode, cash, equity, exposure, PnL, positions, open orders, breakers, kill switch."""
 
-    async def work(service: StoreService) -> Any:
-        return await service.status()
-
-    config, view = _with_service(work)
+    config, view = _with_service(lambda service: service.status())
     if as_json:
         _print_json(config, "status", view)
         return
@@ -114,10 +112,7 @@ def status(as_json: JsonOption = False) -> None:
 def positions(as_json: JsonOption = False) -> None:
     """Open positions: shares, cost, mark, value, PnL, and the part bought for each leader."""
 
-    async def work(service: StoreService) -> Any:
-        return await service.positions()
-
-    config, views = _with_service(work)
+    config, views = _with_service(lambda service: service.positions())
     if as_json:
         _print_json(config, "positions", views)
         return
@@ -149,10 +144,9 @@ def orders(
 ) -> None:
     """Orders, newest first (open ones unless --all)."""
 
-    async def work(service: StoreService) -> Any:
-        return await service.orders(open_only=not all_orders, limit=limit)
-
-    config, views = _with_service(work)
+    config, views = _with_service(
+        lambda service: service.orders(open_only=not all_orders, limit=limit)
+    )
     if as_json:
         _print_json(config, "orders", views)
         return
@@ -180,10 +174,7 @@ def orders(
 def leaders_list(as_json: JsonOption = False) -> None:
     """The configured leaders: copies, skips, PnL, budget used, paused or not."""
 
-    async def work(service: StoreService) -> Any:
-        return await service.leaders()
-
-    config, views = _with_service(work)
+    config, views = _with_service(lambda service: service.leaders())
     if as_json:
         _print_json(config, "leaders", views)
         return
@@ -227,10 +218,9 @@ def decisions(
     """Recent copy/skip decisions with their reasons; --why FILL_ID explains one fill."""
     from polytail.domain.ids import FillId  # noqa: PLC0415
 
-    async def work(service: StoreService) -> Any:
-        return await service.decisions(limit=limit, why=FillId(why) if why else None)
-
-    config, views = _with_service(work)
+    config, views = _with_service(
+        lambda service: service.decisions(limit=limit, why=FillId(why) if why else None)
+    )
     if as_json:
         _print_json(config, "decisions", views)
         return
