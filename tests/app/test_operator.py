@@ -18,9 +18,9 @@ from polytail.config.load import load_config
 from polytail.config.secrets import Secrets
 from polytail.domain.decisions import ReasonCode
 from polytail.engine.events import DecisionMade, Event, LeaderPaused, TradeBooked
-from polytail.sim.scenarios import parse
-from polytail.sim.server import RunningSim, start_sim
+from polytail.sim.server import RunningSim
 from tests.app.test_runner import write_config
+from tests.support.sim import settling_sim
 from tests.support.waiting import eventually
 
 MARKET = {"slug": "served", "question": "Is it served?", "mid": "0.5", "level_size": "2000"}
@@ -28,8 +28,7 @@ MARKET = {"slug": "served", "question": "Is it served?", "mid": "0.5", "level_si
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[RunningSim]:
-    spec = parse({"name": "operator", "seed": 47, "clock": "realtime", "markets": [MARKET]})
-    with start_sim(spec, settle_delays=(0.0, 0.0)) as running:
+    with settling_sim("operator", 47, [MARKET], clock="realtime") as running:
         yield running
 
 

@@ -26,9 +26,9 @@ from polytail.engine.events import (
     Event,
     KillSwitchChanged,
 )
-from polytail.sim.scenarios import parse
-from polytail.sim.server import RunningSim, start_sim
+from polytail.sim.server import RunningSim
 from polytail.store import Store
+from tests.support.sim import settling_sim
 from tests.support.waiting import eventually
 
 MARKET = {"slug": "runner", "mid": "0.5", "spread": "0.02", "depth": 6, "level_size": "2000"}
@@ -36,8 +36,7 @@ MARKET = {"slug": "runner", "mid": "0.5", "spread": "0.02", "depth": 6, "level_s
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[RunningSim]:
-    spec = parse({"name": "runner", "seed": 41, "clock": "realtime", "markets": [MARKET]})
-    with start_sim(spec, settle_delays=(0.0, 0.0)) as running:
+    with settling_sim("runner", 41, [MARKET], clock="realtime") as running:
         yield running
 
 

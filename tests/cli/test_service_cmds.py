@@ -23,9 +23,9 @@ from polytail.cli.main import app
 from polytail.config.load import load_config
 from polytail.config.secrets import Secrets
 from polytail.engine.events import DecisionMade, Event, TradeBooked
-from polytail.sim.scenarios import parse
-from polytail.sim.server import RunningSim, start_sim
+from polytail.sim.server import RunningSim
 from tests.app.test_runner import write_config
+from tests.support.sim import settling_sim
 from tests.support.waiting import eventually
 
 MARKET = {
@@ -38,8 +38,7 @@ MARKET = {
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[RunningSim]:
-    spec = parse({"name": "cli", "seed": 43, "clock": "realtime", "markets": [MARKET]})
-    with start_sim(spec, settle_delays=(0.0, 0.0)) as running:
+    with settling_sim("cli", 43, [MARKET], clock="realtime") as running:
         yield running
 
 

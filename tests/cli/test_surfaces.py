@@ -15,11 +15,11 @@ from polytail.cli.surfaces import operator_surfaces
 from polytail.config.load import load_config
 from polytail.config.secrets import Secrets
 from polytail.engine.events import ConfigReloaded, EngineError, Event
-from polytail.sim.scenarios import parse
-from polytail.sim.server import RunningSim, start_sim
+from polytail.sim.server import RunningSim
 from polytail.web.server import WebServer
 from tests.app.test_runner import write_config
 from tests.support.receiver import WebhookReceiver
+from tests.support.sim import settling_sim
 from tests.support.waiting import eventually
 
 MARKET = {"slug": "hooked", "question": "Is it posted?", "mid": "0.5", "level_size": "2000"}
@@ -27,8 +27,7 @@ MARKET = {"slug": "hooked", "question": "Is it posted?", "mid": "0.5", "level_si
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[RunningSim]:
-    spec = parse({"name": "surfaces", "seed": 53, "clock": "realtime", "markets": [MARKET]})
-    with start_sim(spec, settle_delays=(0.0, 0.0)) as running:
+    with settling_sim("surfaces", 53, [MARKET], clock="realtime") as running:
         yield running
 
 

@@ -28,9 +28,9 @@ import pytest
 from eth_account import Account
 
 from polytail.app.lock import InstanceLock
-from polytail.sim.scenarios import parse
-from polytail.sim.server import RunningSim, free_port, start_sim
+from polytail.sim.server import RunningSim, free_port
 from tests.support.fake_telegram import FakeBotApi
+from tests.support.sim import settling_sim
 from tests.support.threaded_server import serve_in_thread
 
 TELEGRAM_TOKEN = "123456:e2e-telegram-token-abcdefghijklmnop"
@@ -49,8 +49,7 @@ MARKET = {
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[RunningSim]:
-    spec = parse({"name": "e2e", "seed": 31, "clock": "realtime", "markets": [MARKET]})
-    with start_sim(spec, settle_delays=(0.0, 0.0)) as running:
+    with settling_sim("e2e", 31, [MARKET], clock="realtime") as running:
         yield running
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Final
 
 import pytest
@@ -35,13 +35,23 @@ def market_state(sim: RunningSim, slug: str) -> dict[str, Any]:
 
 
 @contextmanager
+def settling_sim(
+    name: str, seed: int, markets: Sequence[dict[str, Any]], *, clock: str | None = None
+) -> Iterator[RunningSim]:
+    """A local exchange with `markets` whose trades settle at once (no settle delays);
+    `clock = "realtime"` for the runs that watch it on the wall clock."""
+    spec: dict[str, Any] = {"name": name, "seed": seed, "markets": list(markets)}
+    if clock is not None:
+        spec["clock"] = clock
+    with start_sim(parse(spec), settle_delays=(0.0, 0.0)) as running:
+        yield running
+
+
 def redemption_sim(
     name: str, seed: int, markets: Sequence[dict[str, Any]] = REDEMPTION_MARKETS
-) -> Iterator[RunningSim]:
-    """A local exchange with the redemption markets, trading at once (no settle delays)."""
-    scenario = parse({"name": name, "seed": seed, "markets": list(markets)})
-    with start_sim(scenario, settle_delays=(0.0, 0.0)) as running:
-        yield running
+) -> AbstractContextManager[RunningSim]:
+    """A local exchange with the redemption markets."""
+    return settling_sim(name, seed, markets)
 
 
 def exchange_market(sim: RunningSim, slug: str) -> Any:
